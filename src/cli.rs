@@ -1,0 +1,97 @@
+//! Command-line interface: one file per subcommand under `cli/`.
+
+mod check;
+
+use std::io::IsTerminal;
+
+use clap::{Parser, Subcommand};
+use semslo::diagnostic::Diagnostic;
+
+/// Process exit status; distinct codes let CI tell violations from broken input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Every enforced rule passed.
+    Success = 0,
+    /// At least one enforced rule failed or could not be decided.
+    Violations = 1,
+    /// The policy set has errors.
+    InvalidPolicy = 2,
+    /// The input or the command line is invalid (also: records were rejected and no violation was found).
+    InvalidInput = 3,
+    /// A bug in semslo.
+    Internal = 4,
+}
+
+#[derive(Parser)]
+#[command(
+    name = "semslo",
+    version,
+    about = "Semantic SLOs for LLM-agent workflows: check business rules against run logs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    /// When to colour diagnostics: auto (when stderr is a terminal and NO_COLOR is unset), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate every rule of a policy set on every run of one or more run logs.
+    Check(check::CheckArgs),
+}
+
+pub fn main() -> std::process::ExitCode {
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            let status = if error.use_stderr() { ExitStatus::InvalidInput } else { ExitStatus::Success };
+            return std::process::ExitCode::from(status as u8);
+        }
+    };
+    install_renderer(cli.color);
+    let status = match cli.command {
+        Command::Check(args) => check::run(args),
+    };
+    std::process::ExitCode::from(status as u8)
+}
+
+fn install_renderer(color: ColorChoice) {
+    let colored = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let _ = miette::set_hook(Box::new(move |_| {
+        let theme = if colored { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+        Box::new(miette::GraphicalReportHandler::new_themed(theme).with_width(100))
+    }));
+}
+
+/// Turns a panic into exit status 4 with a request to report it.
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default(info);
+        eprintln!("semslo: internal error; please report it with the command line and input that caused it");
+        std::process::exit(ExitStatus::Internal as i32);
+    }));
+}
+
+/// Prints diagnostics to stderr through the installed renderer.
+pub fn print_diagnostics<'d>(diagnostics: impl IntoIterator<Item = &'d Diagnostic>) {
+    for diagnostic in diagnostics {
+        eprintln!("{:?}", miette::Report::new(diagnostic.clone()));
+    }
+}

@@ -1,0 +1,342 @@
+//! Compile: a policy file or directory to an immutable [`PolicySet`].
+//!
+//! Loading parses every file, loads its reference data, resolves names, compiles
+//! regexes and parses literals, and collects every diagnostic of every file. The
+//! set is returned only when no diagnostic is an error.
+
+mod program;
+mod resolve;
+pub mod table;
+mod types;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use program::*;
+pub use resolve::RECORD_FIELDS;
+use resolve::{Scope, TableRef};
+pub use table::{Lookup, Row, Table};
+
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
+use crate::syntax::{self, ast};
+
+/// A compiled policy set: every rule of every file, with the reference data they read.
+#[derive(Debug)]
+pub struct PolicySet {
+    pub files: Vec<CompiledFile>,
+    pub rules: Vec<CompiledRule>,
+    pub lets: Vec<CompiledLet>,
+    pub tables: Vec<Table>,
+    /// `sha256:` and the hex digest of every policy file and data file the set read.
+    pub hash: String,
+}
+
+impl PolicySet {
+    pub fn rule(&self, name: &str) -> Option<&CompiledRule> {
+        self.rules.iter().find(|rule| rule.name == name)
+    }
+
+    /// The source text an expression of `rule` was written as.
+    pub fn source_text(&self, rule: &CompiledRule, span: crate::diagnostic::Span) -> &str {
+        &self.files[rule.file].source.text()[span.start..span.end]
+    }
+}
+
+/// Loads the policy file at `path`, or every `*.slo` file under the directory at `path`.
+pub fn load(path: &Path) -> (Option<PolicySet>, Diagnostics) {
+    let mut diagnostics = Diagnostics::default();
+    let files = match policy_files(path) {
+        Ok(files) => files,
+        Err(diagnostic) => {
+            diagnostics.push(diagnostic);
+            return (None, diagnostics);
+        }
+    };
+    let mut sources = Vec::new();
+    for file in files {
+        match std::fs::read(&file) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => sources.push(SourceFile::new(&file, file.display().to_string(), &text)),
+                Err(_) => diagnostics.push(
+                    Diagnostic::error("semslo::load::not_utf8", format!("`{}` is not UTF-8 text", file.display()))
+                        .with_help("save the policy file as UTF-8"),
+                ),
+            },
+            Err(error) => diagnostics.push(
+                Diagnostic::error("semslo::load::unreadable", format!("cannot read `{}`: {error}", file.display()))
+                    .with_help("check the path and its permissions"),
+            ),
+        }
+    }
+    let (set, more) = compile_sources(&sources);
+    diagnostics.extend(more);
+    if diagnostics.has_errors() { (None, diagnostics) } else { (set, diagnostics) }
+}
+
+fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    let metadata = std::fs::metadata(path).map_err(|error| {
+        Diagnostic::error("semslo::load::not_found", format!("cannot open policy path `{}`: {error}", path.display()))
+            .with_help("pass a `.slo` file or a directory of them with `--policy`")
+    })?;
+    if metadata.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    collect_slo_files(path, &mut files, 0).map_err(|error| {
+        Diagnostic::error("semslo::load::unreadable", format!("cannot list `{}`: {error}", path.display()))
+            .with_help("check the directory's permissions")
+    })?;
+    files.sort();
+    if files.is_empty() {
+        return Err(Diagnostic::error("semslo::load::no_policies", format!("no `.slo` files in `{}`", path.display()))
+            .with_help("policy files end in `.slo`"));
+    }
+    Ok(files)
+}
+
+/// Deepest directory level searched for policy files.
+const MAX_DIRECTORY_DEPTH: usize = 16;
+
+fn collect_slo_files(dir: &Path, files: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
+    if depth > MAX_DIRECTORY_DEPTH {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_slo_files(&path, files, depth + 1)?;
+        } else if path.extension().is_some_and(|e| e == "slo") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Compiles policy sources already in memory; `use` paths resolve against each source's directory.
+pub fn compile_sources(sources: &[SourceFile]) -> (Option<PolicySet>, Diagnostics) {
+    let mut diagnostics = Diagnostics::default();
+    let mut builder = SetBuilder::default();
+    for source in sources {
+        let (ast, parse_diagnostics) = syntax::parse(source);
+        let parsed_cleanly = !parse_diagnostics.iter().any(Diagnostic::is_error);
+        diagnostics.extend(parse_diagnostics);
+        if parsed_cleanly {
+            builder.add_file(source, &ast, &mut diagnostics);
+        }
+    }
+    builder.check_duplicate_rules(&mut diagnostics);
+    if diagnostics.has_errors() {
+        return (None, diagnostics);
+    }
+    (Some(builder.finish()), diagnostics)
+}
+
+#[derive(Default)]
+struct SetBuilder {
+    files: Vec<CompiledFile>,
+    rules: Vec<CompiledRule>,
+    lets: Vec<CompiledLet>,
+    tables: Vec<Table>,
+    rule_heads: Vec<(String, SourceFile, crate::diagnostic::Span)>,
+    hasher: Sha256,
+}
+
+impl SetBuilder {
+    fn add_file(&mut self, source: &SourceFile, ast: &ast::PolicyFile, diagnostics: &mut Diagnostics) {
+        let file_id = self.files.len();
+        hash_part(&mut self.hasher, source.name(), source.text().as_bytes());
+        let tables = self.load_tables(source, ast, diagnostics);
+
+        let mut lets: HashMap<String, (LetId, types::Ty, bool)> = HashMap::new();
+        for declaration in &ast.lets {
+            let mut scope = Scope::new(source, &tables, lets.clone());
+            let (node, ty) = scope.expr(&declaration.value);
+            let effective = scope.reads_effective_table;
+            diagnostics.extend(scope.diagnostics);
+            if tables.contains_key(&declaration.name.name) || lets.contains_key(&declaration.name.name) {
+                diagnostics.push(duplicate_name(source, &declaration.name));
+            }
+            lets.insert(declaration.name.name.clone(), (self.lets.len(), ty, effective));
+            self.lets.push(CompiledLet { name: declaration.name.name.clone(), value: node, file: file_id });
+        }
+
+        let event_time = ast.event_time.as_ref().map(|expr| {
+            let mut scope = Scope::new(source, &tables, lets.clone());
+            let (node, _) = scope.expr(expr);
+            diagnostics.extend(scope.diagnostics);
+            node
+        });
+
+        for rule in &ast.rules {
+            self.add_rule(source, file_id, rule, &tables, &lets, ast.event_time.is_some(), diagnostics);
+        }
+        self.files.push(CompiledFile {
+            source: source.clone(),
+            policy_name: ast.name.as_ref().map(|n| n.name.clone()),
+            event_time,
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_rule(
+        &mut self,
+        source: &SourceFile,
+        file_id: FileId,
+        rule: &ast::Rule,
+        tables: &HashMap<String, TableRef>,
+        file_lets: &HashMap<String, (LetId, types::Ty, bool)>,
+        has_event_time: bool,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let mut lets = file_lets.clone();
+        let mut rule_reads_effective = false;
+        let mut first_effective_span = None;
+        for declaration in &rule.lets {
+            let mut scope = Scope::new(source, tables, lets.clone());
+            let (node, ty) = scope.expr(&declaration.value);
+            let effective = scope.reads_effective_table;
+            diagnostics.extend(scope.diagnostics);
+            let name = &declaration.name.name;
+            let shadows_rule_let = lets.get(name).is_some_and(|(id, ..)| !file_lets.values().any(|(f, ..)| f == id));
+            if tables.contains_key(name) || shadows_rule_let {
+                diagnostics.push(duplicate_name(source, &declaration.name));
+            }
+            lets.insert(name.clone(), (self.lets.len(), ty, effective));
+            self.lets.push(CompiledLet { name: name.clone(), value: node, file: file_id });
+        }
+
+        let mut scope = Scope::new(source, tables, lets);
+        let when = rule.when.as_ref().map(|expr| scope.condition(expr, "when"));
+        let expects = rule.expects.iter().map(|expr| scope.condition(expr, "expect")).collect();
+        rule_reads_effective |= scope.reads_effective_table;
+        first_effective_span = first_effective_span.or(scope.effective_read_span);
+        diagnostics.extend(scope.diagnostics);
+
+        if rule_reads_effective && !has_event_time {
+            let span = first_effective_span.unwrap_or(rule.head_span);
+            diagnostics.push(
+                Diagnostic::error(
+                    "semslo::check::missing_event_time",
+                    format!("rule `{}` reads an effective-dated table, but the policy declares no event time", rule.name.name),
+                    )
+                .in_file(source)
+                .with_label(span, "judged at which time?")
+                .with_help("add `event time PATH` (e.g. `event time outcome.created_at`) so rows are judged at each run's own time"),
+            );
+        }
+        self.rule_heads.push((rule.name.name.clone(), source.clone(), rule.name.span));
+        self.rules.push(CompiledRule {
+            name: rule.name.name.clone(),
+            title: rule.title.clone(),
+            severity: rule.severity,
+            mode: rule.mode,
+            segment: rule.segment.as_ref().map(|s| s.name.clone()),
+            owner: rule.owner.clone(),
+            when,
+            expects,
+            file: file_id,
+            span: rule.span,
+            head_span: rule.head_span,
+            needs_event_time: rule_reads_effective,
+        });
+    }
+
+    fn load_tables(
+        &mut self,
+        source: &SourceFile,
+        ast: &ast::PolicyFile,
+        diagnostics: &mut Diagnostics,
+    ) -> HashMap<String, TableRef> {
+        let policy_dir = source.path().parent().map(Path::to_path_buf).unwrap_or_default();
+        let policy_dir = if policy_dir.as_os_str().is_empty() { PathBuf::from(".") } else { policy_dir };
+        let mut tables = HashMap::new();
+        for declaration in &ast.uses {
+            if tables.contains_key(&declaration.alias.name) {
+                diagnostics.push(duplicate_name(source, &declaration.alias));
+                continue;
+            }
+            let spec = table::TableSpec {
+                name: &declaration.alias.name,
+                display_path: &declaration.path,
+                key: declaration.key.as_ref().map(|k| k.name.as_str()),
+                effective: declaration
+                    .effective
+                    .as_ref()
+                    .map(|(from, until)| (from.name.as_str(), until.name.as_str())),
+            };
+            let loaded = table::resolve_path(&policy_dir, &declaration.path).and_then(|path| {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                hash_part(&mut self.hasher, &declaration.path, &bytes);
+                table::load(&path, &spec)
+            });
+            match loaded {
+                Ok(table) => {
+                    let id = self.tables.len();
+                    tables.insert(declaration.alias.name.clone(), TableRef { id, effective: table.effective });
+                    self.tables.push(table);
+                }
+                Err(error) => {
+                    let code = if error.message.contains("outside the policy directory") {
+                        "semslo::load::data_outside_policy"
+                    } else {
+                        "semslo::load::invalid_data"
+                    };
+                    diagnostics.push(
+                        Diagnostic::error(code, error.message)
+                            .in_file(source)
+                            .with_label(declaration.path_span, "")
+                            .with_help(error.help),
+                    );
+                }
+            }
+        }
+        tables
+    }
+
+    fn check_duplicate_rules(&self, diagnostics: &mut Diagnostics) {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, (name, source, span)) in self.rule_heads.iter().enumerate() {
+            if let Some(&first) = seen.get(name.as_str()) {
+                let (_, first_source, first_span) = &self.rule_heads[first];
+                let mut diagnostic =
+                    Diagnostic::error("semslo::check::duplicate_rule", format!("rule `{name}` is defined twice"))
+                        .in_file(source)
+                        .with_label(*span, "defined again here")
+                        .with_help("rule names identify verdicts across the whole policy set; rename one of them");
+                if first_source.name() == source.name() {
+                    diagnostic = diagnostic.with_label(*first_span, "first defined here");
+                } else {
+                    diagnostic.help = Some(format!(
+                        "`{name}` is also defined in `{}`; rule names must be unique across the policy set",
+                        first_source.name()
+                    ));
+                }
+                diagnostics.push(diagnostic);
+            } else {
+                seen.insert(name, i);
+            }
+        }
+    }
+
+    fn finish(self) -> PolicySet {
+        let digest = self.hasher.finalize();
+        let hash = format!("sha256:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        PolicySet { files: self.files, rules: self.rules, lets: self.lets, tables: self.tables, hash }
+    }
+}
+
+fn hash_part(hasher: &mut Sha256, name: &str, bytes: &[u8]) {
+    hasher.update((name.len() as u64).to_le_bytes());
+    hasher.update(name.as_bytes());
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+fn duplicate_name(source: &SourceFile, name: &ast::Ident) -> Diagnostic {
+    Diagnostic::error("semslo::check::duplicate_name", format!("`{}` is declared twice", name.name))
+        .in_file(source)
+        .with_label(name.span, "declared again here")
+        .with_help("tables and `let`s share one namespace in a file; rename one of them")
+}

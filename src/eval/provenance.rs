@@ -1,0 +1,95 @@
+//! Where a wrong value entered the run: the earliest step whose output carried a
+//! value that decided a failing verdict.
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use super::trace::Observation;
+use crate::value::parse_decimal;
+
+/// A step of the run, by position and name, and where in its output the value sits.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepRef {
+    pub index: usize,
+    pub name: Option<String>,
+    /// Path inside the step, e.g. `output.vendor_id`.
+    pub path: String,
+    pub value: Json,
+    /// The expression that read the value in the rule.
+    pub expression: String,
+}
+
+/// Deepest level searched inside a step's output.
+const MAX_SEARCH_DEPTH: usize = 12;
+
+/// Finds the earliest step whose `output` holds one of the values the observations
+/// read outside `steps`. Text shorter than two characters, booleans and null are not
+/// traced: they match too much to point anywhere.
+pub fn entered_at(record: &Json, observations: &[Observation]) -> Option<StepRef> {
+    let steps = record.get("steps")?.as_array()?;
+    let candidates = observations.iter().filter_map(|observation| match observation {
+        Observation::Read { expression, value, bindings }
+            if bindings.is_empty() && !expression.starts_with("steps") =>
+        {
+            Some((expression, value))
+        }
+        Observation::Membership { expression, value, .. } if !expression.starts_with("steps") => {
+            Some((expression, value))
+        }
+        _ => None,
+    });
+    let mut best: Option<StepRef> = None;
+    for (expression, value) in candidates {
+        if !traceable(value) {
+            continue;
+        }
+        for (index, step) in steps.iter().enumerate() {
+            if best.as_ref().is_some_and(|found| found.index <= index) {
+                break;
+            }
+            let Some(output) = step.get("output") else { continue };
+            if let Some(path) = find_value(output, value, "output".to_string(), 0) {
+                best = Some(StepRef {
+                    index,
+                    name: step.get("name").and_then(Json::as_str).map(str::to_string),
+                    path,
+                    value: value.clone(),
+                    expression: expression.clone(),
+                });
+                break;
+            }
+        }
+    }
+    best
+}
+
+fn traceable(value: &Json) -> bool {
+    match value {
+        Json::String(s) => s.chars().count() >= 2,
+        Json::Number(_) => true,
+        _ => false,
+    }
+}
+
+fn find_value(haystack: &Json, needle: &Json, path: String, depth: usize) -> Option<String> {
+    if depth > MAX_SEARCH_DEPTH {
+        return None;
+    }
+    match haystack {
+        Json::Object(members) => {
+            members.iter().find_map(|(key, child)| find_value(child, needle, format!("{path}.{key}"), depth + 1))
+        }
+        Json::Array(items) => {
+            items.iter().enumerate().find_map(|(i, child)| find_value(child, needle, format!("{path}[{i}]"), depth + 1))
+        }
+        _ => scalar_equal(haystack, needle).then_some(path),
+    }
+}
+
+fn scalar_equal(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => parse_decimal(&x.to_string()) == parse_decimal(&y.to_string()),
+        (Json::String(x), Json::String(y)) => x == y,
+        _ => false,
+    }
+}

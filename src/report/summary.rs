@@ -1,0 +1,293 @@
+//! Accumulating verdicts into a [`CheckReport`], one run at a time, so memory does
+//! not grow with the number of runs (only kept violations and rejections do, up to
+//! their caps).
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::compile::PolicySet;
+use crate::eval::{ExpectOutcome, Observation, RuleVerdict, SkipReason, StepRef, Verdict};
+use crate::syntax::ast::{RuleMode, RuleSeverity};
+
+/// Violations kept in full; later ones are counted in the rule summaries only.
+pub const MAX_KEPT_VIOLATIONS: usize = 10_000;
+/// Malformed records kept in full; later ones are counted only.
+pub const MAX_KEPT_REJECTIONS: usize = 1_000;
+
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    /// Schema identifier of the JSON form; bumped on any incompatible change.
+    pub schema: &'static str,
+    pub policy: PolicyInfo,
+    pub input: InputSummary,
+    pub violations: Vec<Violation>,
+    /// Violations beyond [`MAX_KEPT_VIOLATIONS`], counted but not listed.
+    pub violations_not_listed: usize,
+    pub rules: Vec<RuleSummary>,
+    /// Runs that carried an expert label (`labels.expert_verdict`).
+    pub labelled_runs: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PolicyInfo {
+    pub files: Vec<String>,
+    pub hash: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct InputSummary {
+    /// Records read, well-formed or not.
+    pub records_read: usize,
+    pub records_checked: usize,
+    pub records_rejected: usize,
+    pub rejected: Vec<RejectedRecord>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RejectedRecord {
+    pub file: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleInfo {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub severity: RuleSeverity,
+    pub mode: RuleMode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub file: String,
+    pub line: usize,
+}
+
+/// Verdict counts of one rule over all checked runs.
+#[derive(Debug, Serialize)]
+pub struct RuleSummary {
+    #[serde(flatten)]
+    pub rule: RuleInfo,
+    pub pass: usize,
+    pub fail: usize,
+    /// Skipped because the `when` condition was false.
+    pub skip_condition_false: usize,
+    /// Skipped because the `when` condition read a missing field: a rule that silently
+    /// never applies shows up here.
+    pub skip_field_missing: usize,
+    pub error: usize,
+    /// Verdict against expert label, over labelled runs.
+    pub labels: LabelTable,
+}
+
+/// Rule verdict against the expert label; `bad` means the expert judged the run incorrect.
+#[derive(Debug, Default, Serialize)]
+pub struct LabelTable {
+    pub fail_label_bad: usize,
+    pub fail_label_good: usize,
+    pub pass_label_bad: usize,
+    pub pass_label_good: usize,
+    /// Labelled runs where the rule skipped or errored.
+    pub other_label_bad: usize,
+    pub other_label_good: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Violation {
+    pub run_id: String,
+    /// `file:line` of the run in the input.
+    pub record: String,
+    pub rule: String,
+    pub severity: RuleSeverity,
+    pub mode: RuleMode,
+    /// `fail` or `error`.
+    pub verdict: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub expects: Vec<ExpectReport>,
+    pub observations: Vec<Observation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entered_at: Option<StepRef>,
+    pub policy_hash: String,
+}
+
+/// One `expect` (or the `when`) that did not hold.
+#[derive(Debug, Serialize)]
+pub struct ExpectReport {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub source: String,
+    /// `false`, or `error`.
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl CheckReport {
+    pub fn new(set: &PolicySet) -> Self {
+        let rules = set
+            .rules
+            .iter()
+            .map(|rule| {
+                let source = &set.files[rule.file].source;
+                let (line, _) = source.line_column(rule.span.start);
+                RuleSummary {
+                    rule: RuleInfo {
+                        name: rule.name.clone(),
+                        title: rule.title.clone(),
+                        severity: rule.severity,
+                        mode: rule.mode,
+                        segment: rule.segment.clone(),
+                        owner: rule.owner.clone(),
+                        file: source.name().to_string(),
+                        line,
+                    },
+                    pass: 0,
+                    fail: 0,
+                    skip_condition_false: 0,
+                    skip_field_missing: 0,
+                    error: 0,
+                    labels: LabelTable::default(),
+                }
+            })
+            .collect();
+        CheckReport {
+            schema: "semslo.check.v1",
+            policy: PolicyInfo {
+                files: set.files.iter().map(|f| f.source.name().to_string()).collect(),
+                hash: set.hash.clone(),
+            },
+            input: InputSummary::default(),
+            violations: Vec::new(),
+            violations_not_listed: 0,
+            rules,
+            labelled_runs: 0,
+        }
+    }
+
+    pub fn add_rejected(&mut self, file: &str, line: usize, reason: String) {
+        self.input.records_read += 1;
+        self.input.records_rejected += 1;
+        if self.input.rejected.len() < MAX_KEPT_REJECTIONS {
+            self.input.rejected.push(RejectedRecord { file: file.to_string(), line, reason });
+        }
+    }
+
+    /// Adds one checked run's verdicts.
+    pub fn add_run(&mut self, set: &PolicySet, record: &Json, location: &str, verdicts: Vec<RuleVerdict>) {
+        self.input.records_read += 1;
+        self.input.records_checked += 1;
+        let label = expert_label(record);
+        if label.is_some() {
+            self.labelled_runs += 1;
+        }
+        for verdict in verdicts {
+            let summary = &mut self.rules[verdict.rule];
+            match &verdict.verdict {
+                Verdict::Pass => summary.pass += 1,
+                Verdict::Fail => summary.fail += 1,
+                Verdict::Skip(SkipReason::ConditionFalse) => summary.skip_condition_false += 1,
+                Verdict::Skip(SkipReason::FieldMissing { .. }) => summary.skip_field_missing += 1,
+                Verdict::Error => summary.error += 1,
+            }
+            if let Some(bad) = label {
+                let table = &mut summary.labels;
+                match (&verdict.verdict, bad) {
+                    (Verdict::Fail, true) => table.fail_label_bad += 1,
+                    (Verdict::Fail, false) => table.fail_label_good += 1,
+                    (Verdict::Pass, true) => table.pass_label_bad += 1,
+                    (Verdict::Pass, false) => table.pass_label_good += 1,
+                    (_, true) => table.other_label_bad += 1,
+                    (_, false) => table.other_label_good += 1,
+                }
+            }
+            if matches!(verdict.verdict, Verdict::Fail | Verdict::Error) {
+                if self.violations.len() >= MAX_KEPT_VIOLATIONS {
+                    self.violations_not_listed += 1;
+                } else {
+                    self.violations.push(violation(set, record, location, verdict));
+                }
+            }
+        }
+    }
+
+    /// Whether any `enforce` rule failed or errored: what makes `semslo check` exit 1.
+    pub fn has_enforced_violations(&self) -> bool {
+        self.rules.iter().any(|rule| rule.rule.mode == RuleMode::Enforce && (rule.fail > 0 || rule.error > 0))
+    }
+}
+
+/// `Some(true)` when the run's expert label says the outcome was incorrect.
+fn expert_label(record: &Json) -> Option<bool> {
+    match record.get("labels")?.get("expert_verdict")?.as_str()? {
+        "incorrect" | "bad" | "wrong" => Some(true),
+        "correct" | "good" | "right" => Some(false),
+        _ => None,
+    }
+}
+
+/// The run's id: `run_id`, else `id`, else its place in the input.
+pub fn run_id(record: &Json, location: &str) -> String {
+    match record.get("run_id").or_else(|| record.get("id")) {
+        Some(Json::String(s)) => s.clone(),
+        Some(Json::Number(n)) => n.to_string(),
+        _ => location.to_string(),
+    }
+}
+
+fn violation(set: &PolicySet, record: &Json, location: &str, verdict: RuleVerdict) -> Violation {
+    let rule = &set.rules[verdict.rule];
+    let source = &set.files[rule.file].source;
+    let explanation = verdict.explanation.unwrap_or_else(|| crate::eval::Explanation {
+        expects: Vec::new(),
+        observations: Vec::new(),
+        entered_at: None,
+        event_time_error: None,
+    });
+    let mut expects: Vec<ExpectReport> = explanation
+        .expects
+        .iter()
+        .map(|(_, span, outcome)| {
+            let (line, column) = source.line_column(span.start);
+            let (outcome, message) = match outcome {
+                ExpectOutcome::Errored(error) => ("error", Some(error.message())),
+                _ => ("false", None),
+            };
+            ExpectReport {
+                file: source.name().to_string(),
+                line,
+                column,
+                source: source.text()[span.start..span.end].to_string(),
+                outcome,
+                message,
+            }
+        })
+        .collect();
+    if let Some(error) = &explanation.event_time_error {
+        let (line, column) = source.line_column(error.span().start);
+        expects.push(ExpectReport {
+            file: source.name().to_string(),
+            line,
+            column,
+            source: "event time".to_string(),
+            outcome: "error",
+            message: Some(error.message()),
+        });
+    }
+    Violation {
+        run_id: run_id(record, location),
+        record: location.to_string(),
+        rule: rule.name.clone(),
+        severity: rule.severity,
+        mode: rule.mode,
+        verdict: verdict.verdict.as_str(),
+        title: rule.title.clone(),
+        expects,
+        observations: explanation.observations,
+        entered_at: explanation.entered_at,
+        policy_hash: set.hash.clone(),
+    }
+}

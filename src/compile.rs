@@ -6,6 +6,7 @@
 
 mod program;
 mod resolve;
+mod slo;
 pub mod table;
 mod types;
 
@@ -27,6 +28,11 @@ use crate::syntax::{self, ast};
 pub struct PolicySet {
     pub files: Vec<CompiledFile>,
     pub rules: Vec<CompiledRule>,
+    pub slos: Vec<CompiledSlo>,
+    /// Segments in run order: the `segments` declarations first, then any other segment
+    /// named by a rule, in order of appearance.
+    pub segments: Vec<String>,
+    pub costs: Option<CompiledCosts>,
     pub lets: Vec<CompiledLet>,
     pub tables: Vec<Table>,
     /// `sha256:` and the hex digest of every policy file and data file the set read.
@@ -119,24 +125,31 @@ pub fn compile_sources(sources: &[SourceFile]) -> (Option<PolicySet>, Diagnostic
     let mut diagnostics = Diagnostics::default();
     let mut builder = SetBuilder::default();
     for source in sources {
+        // Items that parsed are compiled even when others did not, so a syntax error in
+        // one rule does not hide a name or type error in the next.
         let (ast, parse_diagnostics) = syntax::parse(source);
-        let parsed_cleanly = !parse_diagnostics.iter().any(Diagnostic::is_error);
         diagnostics.extend(parse_diagnostics);
-        if parsed_cleanly {
-            builder.add_file(source, &ast, &mut diagnostics);
-        }
+        builder.add_file(source, &ast, &mut diagnostics);
     }
     builder.check_duplicate_rules(&mut diagnostics);
-    if diagnostics.has_errors() {
-        return (None, diagnostics);
-    }
-    (Some(builder.finish()), diagnostics)
+    let set = builder.finish(&mut diagnostics);
+    (set, diagnostics)
+}
+
+/// An SLO whose expressions are compiled but whose rule names wait for every file.
+struct PendingSlo {
+    slo: CompiledSlo,
+    good: Option<(ast::GoodCondition, crate::diagnostic::Span)>,
+    source: SourceFile,
 }
 
 #[derive(Default)]
 struct SetBuilder {
     files: Vec<CompiledFile>,
     rules: Vec<CompiledRule>,
+    slos: Vec<PendingSlo>,
+    segments: Vec<String>,
+    costs: Option<CompiledCosts>,
     lets: Vec<CompiledLet>,
     tables: Vec<Table>,
     rule_heads: Vec<(String, SourceFile, crate::diagnostic::Span)>,
@@ -171,6 +184,29 @@ impl SetBuilder {
 
         for rule in &ast.rules {
             self.add_rule(source, file_id, rule, &tables, &lets, ast.event_time.is_some(), diagnostics);
+        }
+        for name in &ast.segments {
+            if !self.segments.contains(&name.name) {
+                self.segments.push(name.name.clone());
+            }
+        }
+        for slo in &ast.slos {
+            let mut scope = Scope::new(source, &tables, lets.clone());
+            if let Some(pending) = slo::compile_slo(source, file_id, slo, &mut scope, ast.event_time.is_some(), diagnostics) {
+                self.slos.push(pending);
+            }
+            diagnostics.extend(scope.diagnostics);
+        }
+        if let Some(costs) = &ast.costs {
+            if self.costs.is_some() {
+                diagnostics.push(
+                    Diagnostic::error("semslo::check::duplicate_costs", "`costs` is declared in more than one file")
+                        .in_file(source)
+                        .with_label(costs.span, "declared again here")
+                        .with_help("declare the costs of the workflow once per policy set"),
+                );
+            }
+            self.costs = slo::compile_costs(source, costs, diagnostics);
         }
         self.files.push(CompiledFile {
             source: source.clone(),
@@ -320,10 +356,30 @@ impl SetBuilder {
         }
     }
 
-    fn finish(self) -> PolicySet {
+    fn finish(mut self, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
+        for rule in &self.rules {
+            if let Some(segment) = &rule.segment {
+                if !self.segments.contains(segment) {
+                    self.segments.push(segment.clone());
+                }
+            }
+        }
+        let slos = slo::resolve_slos(std::mem::take(&mut self.slos), &self.rules, diagnostics);
+        if diagnostics.has_errors() {
+            return None;
+        }
         let digest = self.hasher.finalize();
         let hash = format!("sha256:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>());
-        PolicySet { files: self.files, rules: self.rules, lets: self.lets, tables: self.tables, hash }
+        Some(PolicySet {
+            files: self.files,
+            rules: self.rules,
+            slos,
+            segments: self.segments,
+            costs: self.costs,
+            lets: self.lets,
+            tables: self.tables,
+            hash,
+        })
     }
 }
 

@@ -274,3 +274,13 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .min_by_key(|(distance, candidate)| (*distance, *candidate))
         .map(|(_, candidate)| candidate)
 }
+
+/// Renders a diagnostic as plain text (no colour) at `width` columns, the way the
+/// CLI prints it with `--color never`; stable enough for snapshot tests.
+pub fn render_plain(diagnostic: &Diagnostic, width: usize) -> String {
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_width(width);
+    let mut out = String::new();
+    handler.render_report(&mut out, diagnostic).expect("rendering to a String cannot fail");
+    out
+}

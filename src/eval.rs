@@ -14,6 +14,7 @@ mod context;
 mod expr;
 mod functions;
 mod provenance;
+pub mod slo;
 mod trace;
 
 use serde::Serialize;

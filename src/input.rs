@@ -1,8 +1,9 @@
 //! Record input: reading run records from files or standard input, streamed.
 //!
 //! [`read_records`] opens a [`Source`] and returns a [`RecordStream`], an iterator
-//! over [`Record`]s. Every reader keeps one record in memory at a time, so memory
-//! does not grow with the number of records.
+//! over [`Record`]s. Every reader keeps one record in memory at a time (the
+//! tau2-bench adapter also keeps the file's task list), so memory does not grow
+//! with the number of records.
 //!
 //! Formats ([`InputFormat`]):
 //! - JSON Lines: one record object per line.
@@ -14,8 +15,9 @@
 //! A malformed record is a [`RecordError`] item: the stream reports it with file,
 //! line and reason and goes on with the next record. A source that cannot be read
 //! at all is an [`InputError`] from [`read_records`]. Records nest at most
-//! [`MAX_DEPTH`] levels. Numbers keep their source text and never pass through
-//! `f64`. `docs/records.md` describes the formats and mappings for users.
+//! [`MAX_DEPTH`] levels. Numbers keep their source text: no record number is
+//! produced from an `f64`. `docs/records.md` describes the formats and mappings
+//! for users.
 
 mod canonical;
 mod cursor;
@@ -53,7 +55,7 @@ use yaml::YamlReader;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum InputFormat {
     /// Decide from the file extension and content (`.jsonl`/`.ndjson`, `.json`,
-    /// `.yaml`/`.yml`); for standard input, from the first character.
+    /// `.yaml`/`.yml`), or for standard input from the first character.
     #[default]
     Auto,
     /// JSON Lines: one record object per line.
@@ -87,9 +89,9 @@ impl fmt::Display for InputFormat {
 /// A stream of records from one source.
 ///
 /// Yields `Ok(record)` for each record and `Err(error)` for each malformed one,
-/// in source order. After an error the stream goes on, unless the error says the
-/// rest of the input is skipped (a failed read, or a structure the reader cannot
-/// resynchronise after).
+/// in source order. After an error the stream goes on, unless the error reports
+/// that the rest of the input is skipped (a failed read, or a structure the reader
+/// cannot resynchronise after).
 pub struct RecordStream {
     name: Arc<str>,
     format: InputFormat,
@@ -97,12 +99,12 @@ pub struct RecordStream {
 }
 
 impl RecordStream {
-    /// The source's display name, as record locations carry it.
+    /// Returns the source's display name, as record locations carry it.
     pub fn source_name(&self) -> &str {
         &self.name
     }
 
-    /// The format the source is read as; never [`InputFormat::Auto`].
+    /// Returns the format the source is read as, which is never [`InputFormat::Auto`].
     pub fn format(&self) -> InputFormat {
         self.format
     }
@@ -124,15 +126,15 @@ impl fmt::Debug for RecordStream {
 
 /// Opens `source` and streams its records in `format`.
 ///
-/// With [`InputFormat::Auto`], a file's format comes from its extension; a `.json`
-/// file is then looked into: an array whose first element has `traj` and `task_id`
-/// is a tau-bench log, an object with a `simulations` key a tau2-bench file, and
-/// anything else canonical JSON. Standard input starting with `[` is read as a
-/// JSON array and starting with `{` as JSON Lines.
+/// With [`InputFormat::Auto`], a file's format comes from its extension. A `.json` file is
+/// then looked into: an array whose first element has `traj` and `task_id` is a tau-bench
+/// log, and an object with a `simulations` key is a tau2-bench file. Any other `.json` file
+/// is canonical JSON. Standard input starting with `[` is read as a JSON array, and starting
+/// with `{` as JSON Lines.
 ///
 /// # Errors
 ///
-/// [`InputError`] when the file cannot be opened, or its format cannot be told.
+/// Returns [`InputError`] when the file cannot be opened or its format cannot be determined.
 pub fn read_records(source: Source, format: InputFormat) -> Result<RecordStream, InputError> {
     match source {
         Source::Path(path) => {
@@ -176,7 +178,7 @@ fn stream(opened: OpenedSource, format: InputFormat, header: tau2_bench::Header)
     RecordStream { name, format, records }
 }
 
-/// The format of a file named `path`, from its extension and, for `.json`, its content.
+/// Returns the format of the file `path`, from its extension and, for `.json`, its content.
 fn format_of_path(path: &Path) -> Result<InputFormat, InputError> {
     let extension = path.extension().and_then(|extension| extension.to_str()).map(str::to_ascii_lowercase);
     match extension.as_deref() {
@@ -223,12 +225,67 @@ fn detect_json_format(opened: OpenedSource) -> std::io::Result<InputFormat> {
     }
 }
 
-/// The format of standard input, from its first character.
+/// Returns the format of standard input, from its first character.
 fn format_of_stdin(opened: &mut OpenedSource) -> Result<InputFormat, InputError> {
     let first = sniff_first_byte(opened).map_err(|source| InputError::StdinUnreadable { source })?;
     match first {
         None | Some(b'[') => Ok(InputFormat::Json),
         Some(b'{') => Ok(InputFormat::Jsonl),
         Some(byte) => Err(InputError::UnknownStdinFormat { first: char::from(byte) }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+
+    fn stdin_with(text: &'static str) -> OpenedSource {
+        OpenedSource { name: Arc::from(STDIN_NAME), reader: Box::new(Cursor::new(text)), first_line: 1 }
+    }
+
+    fn read_stdin(text: &'static str) -> Result<(InputFormat, Vec<Result<Record, RecordError>>), InputError> {
+        let mut opened = stdin_with(text);
+        let format = format_of_stdin(&mut opened)?;
+        let stream = stream(opened, format, tau2_bench::Header::default());
+        Ok((stream.format(), stream.collect()))
+    }
+
+    #[test]
+    fn stdin_starting_with_bracket_is_a_json_array() {
+        let (format, records) = read_stdin("\n\n  [{\"run_id\": \"a\"},\n {\"run_id\": \"b\"}]").unwrap();
+        assert_eq!(format, InputFormat::Json);
+        let lines: Vec<usize> = records.iter().map(|record| record.as_ref().unwrap().location.line).collect();
+        assert_eq!(lines, [3, 4]);
+    }
+
+    #[test]
+    fn stdin_starting_with_brace_is_json_lines() {
+        let (format, records) = read_stdin("\u{FEFF}\n{\"run_id\": \"a\"}\n{\"run_id\": \"b\"}\n").unwrap();
+        assert_eq!(format, InputFormat::Jsonl);
+        let location = &records[1].as_ref().unwrap().location;
+        assert_eq!(location.to_string(), "<stdin>:3");
+    }
+
+    #[test]
+    fn stdin_other_text_is_input_error() {
+        let error = read_stdin("run_id: a\n").unwrap_err();
+        assert!(matches!(error, InputError::UnknownStdinFormat { first: 'r' }), "{error:?}");
+    }
+
+    #[test]
+    fn empty_stdin_has_no_records() {
+        let (_, records) = read_stdin("  \n").unwrap();
+        assert!(records.is_empty());
+    }
+
+    #[test]
+    fn format_names_match_the_command_line_values() {
+        use clap::ValueEnum;
+        for format in InputFormat::value_variants() {
+            let name = format.to_possible_value().unwrap().get_name().to_owned();
+            assert_eq!(name, format.to_string());
+        }
     }
 }

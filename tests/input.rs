@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 const STEP_KEYS: [&str; 11] =
     ["index", "kind", "role", "name", "text", "tool", "input", "output", "ok", "status", "call_id"];
 
-/// A file under `tests/data`, as a path relative to the crate root so that
+/// Returns a file under `tests/data`, as a path relative to the crate root so that
 /// locations in snapshots do not depend on where the repository is checked out.
 fn data(relative: &str) -> PathBuf {
     Path::new("tests/data").join(relative)
@@ -26,7 +26,7 @@ fn records(path: &Path, format: InputFormat) -> Vec<Value> {
     read(path, format).into_iter().map(|result| result.unwrap_or_else(|error| panic!("{error}")).value).collect()
 }
 
-/// Each item as `Ok(line)` or `Err(line)`.
+/// Returns each item as `Ok(line)` or `Err(line)`.
 fn lines(results: &[Result<Record, RecordError>]) -> Vec<Result<usize, usize>> {
     results
         .iter()
@@ -101,7 +101,7 @@ fn input_files_match_snapshots() {
 // JSON Lines.
 
 #[test]
-fn jsonl_with_bom_crlf_and_blank_lines_is_read() {
+fn jsonl_accepts_bom_crlf_blank_lines() {
     let results = read(&data("input/crlf-bom-blank-lines.jsonl"), InputFormat::Auto);
     assert_eq!(lines(&results), [Ok(1), Ok(4), Ok(6)]);
     assert_eq!(run_ids(&results), [Some("po-1".into()), Some("po-2".into()), Some("po-3".into())]);
@@ -225,7 +225,7 @@ fn yaml_billion_laughs_is_rejected() {
 // Limits that hold for every format.
 
 #[test]
-fn deep_nesting_is_a_record_error_in_every_format() {
+fn deep_nesting_rejected_in_every_format() {
     let directory = tempfile::tempdir().unwrap();
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let files = [
@@ -244,7 +244,7 @@ fn deep_nesting_is_a_record_error_in_every_format() {
 }
 
 #[test]
-fn nesting_at_the_limit_is_accepted_in_every_format() {
+fn nesting_at_limit_accepted_everywhere() {
     let directory = tempfile::tempdir().unwrap();
     // The record object is one level, so its value may nest MAX_DEPTH - 1 more.
     let inner = MAX_DEPTH - 1;
@@ -321,7 +321,7 @@ fn json_files_are_told_apart_by_content() {
 }
 
 #[test]
-fn canonical_records_read_as_tau_bench_name_the_missing_field() {
+fn tau_bench_shape_error_names_field() {
     let results = read(&data("input/single-run.json"), InputFormat::TauBench);
     let reason = error_reason(&results[0]);
     assert!(reason.contains("the field `traj` is missing"), "{reason}");

@@ -233,3 +233,81 @@ pub struct CompiledRule {
     /// Whether any expression of the rule reads an effective-dated table, and so needs the event time.
     pub needs_event_time: bool,
 }
+
+/// The window an SLO is judged over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SloWindow {
+    /// The last `duration` before the report time: `(at - duration, at]`.
+    Rolling(TimeDelta),
+    /// The calendar day, week (Monday first), month or quarter containing the report
+    /// time, in the SLO's time zone.
+    Calendar(crate::syntax::ast::CalendarUnit),
+}
+
+impl SloWindow {
+    /// Nominal length, used to scale default alert factors: calendar days are 1d,
+    /// weeks 7d, months 30d and quarters 90d.
+    pub fn nominal_length(&self) -> TimeDelta {
+        use crate::syntax::ast::CalendarUnit;
+        match self {
+            SloWindow::Rolling(duration) => *duration,
+            SloWindow::Calendar(CalendarUnit::Day) => TimeDelta::days(1),
+            SloWindow::Calendar(CalendarUnit::Week) => TimeDelta::days(7),
+            SloWindow::Calendar(CalendarUnit::Month) => TimeDelta::days(30),
+            SloWindow::Calendar(CalendarUnit::Quarter) => TimeDelta::days(90),
+        }
+    }
+}
+
+/// Which runs an SLO counts as good, with rule names resolved to indices into
+/// [`crate::compile::PolicySet::rules`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum GoodRule {
+    /// Every rule that is not in `shadow` mode passes or skips.
+    AllRulesPass,
+    /// These rules pass or skip.
+    RulesPass(Vec<usize>),
+    /// No rule (of this severity, if given) outside `shadow` mode fails or errors.
+    NoRuleFails(Option<RuleSeverity>),
+}
+
+/// A multi-window burn-rate alert: fires when the burn rate exceeds `factor` over
+/// both the long and the short window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompiledAlert {
+    pub name: String,
+    pub factor: Decimal,
+    pub long_window: TimeDelta,
+    pub short_window: TimeDelta,
+}
+
+#[derive(Debug)]
+pub struct CompiledSlo {
+    pub name: String,
+    pub title: Option<String>,
+    /// Target share of good runs, as a fraction (`0.995`).
+    pub objective: Decimal,
+    pub window: SloWindow,
+    pub time_zone: chrono_tz::Tz,
+    /// Which runs count; `None` counts every run.
+    pub valid: Option<Node>,
+    pub good: GoodRule,
+    /// Fewer valid runs than this in the window reports "insufficient data".
+    pub minimum_runs: u64,
+    pub alerts: Vec<CompiledAlert>,
+    /// Whether the alerts were declared, or are the defaults scaled to the window.
+    pub alerts_declared: bool,
+    /// Breakdown dimensions: the expression as written, and its compiled form.
+    pub by: Vec<(String, Node)>,
+    pub file: FileId,
+    pub span: Span,
+}
+
+/// What runs cost, for cost per correct outcome against doing the work by hand.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompiledCosts {
+    pub agent_run: Option<Decimal>,
+    pub checkpoint_review: Option<Decimal>,
+    pub manual_run: Option<Decimal>,
+    pub currency: Option<String>,
+}

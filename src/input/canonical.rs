@@ -3,7 +3,7 @@
 //!
 //! Every step carries every key (`null` where it does not apply), so a rule can
 //! read any step field of any step without hitting a missing field. A tool call
-//! and its result are one step; see [`StepLog`].
+//! and its result are one step (see [`StepLog`]).
 
 use std::str::FromStr;
 
@@ -100,7 +100,7 @@ pub struct Step {
     pub input: Value,
     /// The tool result: parsed JSON when the result text is JSON, else the text.
     pub output: Value,
-    /// Whether the tool accepted the call; `null` for messages.
+    /// Whether the tool accepted the call, or `null` for messages.
     pub ok: Option<bool>,
     pub status: &'static str,
     pub call_id: Option<String>,
@@ -114,7 +114,7 @@ pub struct Outcome {
     pub writes: Vec<String>,
     /// Names of all write-tool calls, accepted or not, in order.
     pub attempted_writes: Vec<String>,
-    /// Who ended the conversation (see each adapter for its values).
+    /// The party or action that ended the conversation (each adapter documents its values).
     pub terminated_by: Option<String>,
     /// The benchmark's own termination reason, where it records one.
     pub termination_reason: Option<String>,
@@ -128,7 +128,7 @@ pub struct Labels {
     pub expert_verdict: Option<&'static str>,
     pub reward: Option<Number>,
     pub source: &'static str,
-    /// tau2-bench's database and communication checks; absent for tau-bench.
+    /// tau2-bench's database and communication checks, absent for tau-bench.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub checks: Option<Tau2Checks>,
 }
@@ -139,7 +139,7 @@ pub struct Tau2Checks {
     /// Whether the final database equals the one after replaying the expected actions.
     pub db_match: Option<bool>,
     pub db_reward: Option<Number>,
-    /// The required facts and whether the agent told them to the user, as recorded.
+    /// The required facts and whether the agent gave them to the user, as recorded.
     pub communicate_checks: Value,
 }
 
@@ -193,7 +193,7 @@ impl StepLog {
         StepLog { workflow: workflow.to_owned(), steps: Vec::new(), awaiting_result: Vec::new() }
     }
 
-    /// Appends a message step; empty text adds nothing.
+    /// Appends a message step, or nothing for empty text.
     pub fn message(&mut self, role: &str, text: Option<String>) {
         let Some(text) = text.filter(|text| !text.is_empty()) else {
             return;
@@ -207,7 +207,7 @@ impl StepLog {
         });
     }
 
-    /// Appends a tool step for a call; it waits for its result as `no_result`.
+    /// Appends a tool step for a call, with status `no_result` until its result arrives.
     pub fn tool_call(&mut self, role: &str, call_id: String, tool: String, arguments: Arguments) {
         let (input, status) = match arguments {
             Arguments::Decoded(value) => (value, "no_result"),
@@ -296,7 +296,7 @@ impl StepLog {
 }
 
 impl Step {
-    /// A step with every optional field `null`, to fill in with struct update syntax.
+    /// Returns a step with every optional field `null`, to fill in with struct update syntax.
     fn empty(role: &str) -> Self {
         Step {
             index: 0,
@@ -322,7 +322,7 @@ pub fn canonical_role(role: &str) -> &str {
     }
 }
 
-/// A tool result as a value: JSON text is parsed, other text stays a string.
+/// Decodes a tool result: JSON text is parsed, and other text stays a string.
 fn decode_output(content: Value) -> Value {
     match content {
         Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
@@ -389,7 +389,7 @@ mod tests {
     }
 
     #[test]
-    fn error_result_is_not_ok_and_not_a_write() {
+    fn error_result_is_not_a_write() {
         let mut log = StepLog::new("airline");
         let arguments = Arguments::Decoded(json!({}));
         log.tool_call("agent", "c1".to_owned(), "update_reservation_flights".to_owned(), arguments);

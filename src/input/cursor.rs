@@ -126,7 +126,7 @@ pub fn check_scanned(scanned: ScannedValue, start: TextStart, name: &Arc<str>) -
     Err(RecordError::new(Location::new(Arc::clone(name), start.line), reason))
 }
 
-/// The error for a read of the source that failed mid-stream; it ends the stream.
+/// Returns the error for a read of the source that failed mid-stream, which ends the stream.
 pub fn read_failed<R>(name: &Arc<str>, scanner: &Scanner<R>, error: &io::Error) -> RecordError {
     let (line, _) = scanner.position();
     let reason = format!("reading failed, the rest of the input is skipped: {error}");

@@ -1,10 +1,10 @@
 //! The nesting limit that every reader applies to records.
 //!
 //! A record may nest at most [`MAX_DEPTH`] arrays and objects, counting the record
-//! object itself. The number is serde_json's: its parser rejects the 128th nested
-//! container (`recursion limit exceeded`), so JSON input cannot go deeper, and the
-//! YAML reader and the adapters use the same limit so a record means the same
-//! thing whatever format it came in. Deeper records are a [`RecordError`] with
+//! object itself. The number is serde_json's, whose parser rejects the 128th nested
+//! container (`recursion limit exceeded`), so JSON input cannot go deeper. The YAML
+//! reader and the adapters use the same limit, so that a record is accepted or not
+//! whatever format it came in. Deeper records are a [`RecordError`] with
 //! [`too_deep_reason`], never a stack overflow.
 //!
 //! [`RecordError`]: super::RecordError
@@ -14,7 +14,7 @@ use serde_json::Value;
 /// The maximum number of nested arrays and objects in a record.
 pub const MAX_DEPTH: usize = 127;
 
-/// The reason text of a record that nests deeper than [`MAX_DEPTH`].
+/// Returns the reason text for a record that nests deeper than [`MAX_DEPTH`].
 pub fn too_deep_reason() -> String {
     format!("nested deeper than {MAX_DEPTH} levels of arrays and objects")
 }

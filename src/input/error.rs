@@ -18,8 +18,8 @@ use super::location::Location;
 ///
 /// A reader yields this error and then continues with the next record, except
 /// after a failed read of the source itself (an I/O error mid-stream) or a
-/// YAML/JSON structure it cannot resynchronise after. There the error says so
-/// and is the last item of the stream.
+/// YAML/JSON structure it cannot resynchronise after. There the reason states
+/// that the rest is skipped, and the error is the last item of the stream.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 #[error("malformed record at {location}: {reason}")]
 #[diagnostic(

@@ -134,7 +134,7 @@ mod tests {
         JsonReader::new(text.as_bytes(), Arc::from("test.json"), 1, canonical_record).collect()
     }
 
-    /// Each result as `Ok(line)` or `Err((line, reason))`.
+    /// Reads `text` and returns each result as `Ok(line)` or `Err((line, reason))`.
     fn summary(text: &str) -> Vec<Result<usize, (usize, String)>> {
         read(text)
             .into_iter()

@@ -1,4 +1,4 @@
-//! Where a record came from, and the record itself.
+//! The record and its location in the source.
 
 use std::fmt;
 use std::sync::Arc;

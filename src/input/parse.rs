@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::depth::too_deep_reason;
 
-/// Where a JSON text starts in its file: 1-based line and column.
+/// The start of a JSON text in its file: 1-based line and column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TextStart {
     pub line: usize,

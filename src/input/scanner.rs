@@ -13,7 +13,7 @@ use std::io::{self, BufRead};
 
 use super::depth::MAX_DEPTH;
 
-/// How a scanned value ended.
+/// The end state of a scanned value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueEnd {
     /// The value is complete: brackets balanced, string closed, or scalar ended.
@@ -47,7 +47,7 @@ pub struct Scanner<R> {
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 impl<R> Scanner<R> {
-    /// The 1-based line and column of the next unread byte.
+    /// Returns the 1-based line and column of the next unread byte.
     pub fn position(&self) -> (usize, usize) {
         (self.line, self.column)
     }
@@ -160,7 +160,7 @@ impl<R: BufRead> Scanner<R> {
     }
 }
 
-/// What kind of value the scan is inside, decided by its first byte.
+/// The kind of value being scanned, decided by its first byte.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Kind {
     #[default]
@@ -170,7 +170,7 @@ enum Kind {
     Container,
 }
 
-/// What to do after looking at one byte.
+/// The scanner's next action after looking at one byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
     Continue,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::error::InputError;
 use super::scanner::BOM;
 
-/// Where records are read from.
+/// A record source: a file or standard input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
     Path(PathBuf),
@@ -31,7 +31,7 @@ pub struct OpenedSource {
 }
 
 impl Source {
-    /// The name that locations of this source's records carry.
+    /// Returns the name that locations of this source's records carry.
     pub fn display_name(&self) -> Arc<str> {
         match self {
             Source::Path(path) => Arc::from(path.display().to_string()),
@@ -76,7 +76,7 @@ pub fn sniff_first_byte(source: &mut OpenedSource) -> io::Result<Option<u8>> {
             return Ok(None);
         }
         // NOTE: a byte-order mark split across two reads of a pipe is not
-        // recognised here; the reader then reports it as a malformed first record.
+        // recognised here, so the reader reports it as a malformed first record.
         if at_start && buffer.starts_with(BOM) {
             source.reader.consume(BOM.len());
             at_start = false;

@@ -1,7 +1,7 @@
 //! Adapter for tau2-bench simulation results (sierra-research/tau2-bench,
 //! `{timestamp, info, tasks, simulations}` files written by `tau2 run`).
 //!
-//! The file is one JSON object. Its `simulations` array holds the runs and is
+//! The file is one JSON object. Its `simulations` array contains the runs and is
 //! streamed element by element; each simulation becomes one canonical run (see
 //! [`super::canonical`]). Two other members feed every run:
 //!
@@ -9,7 +9,7 @@
 //! - `tasks` gives each run's task: `user_scenario.instructions` is the
 //!   `instruction`, `evaluation_criteria.actions` the expected actions and
 //!   `evaluation_criteria.communicate_info` the expected outputs. The task list
-//!   is kept in memory while the runs are read; it grows with the number of
+//!   is kept in memory while the runs are read, and it grows with the number of
 //!   tasks, not runs.
 //!
 //! Files written by tau2-bench put `info` and `tasks` before `simulations`. For a
@@ -44,7 +44,7 @@ use super::parse::{PositionStyle, TextStart, expect_object, parse_json};
 use super::scanner::{Scanner, describe_byte};
 use super::source::open_path;
 
-/// What the runs of one results file share: its domain and its tasks by id.
+/// The data that all runs of one results file share: its domain and its tasks by id.
 #[derive(Debug, Default)]
 pub struct Header {
     domain: Option<String>,
@@ -135,7 +135,7 @@ enum State {
 
 impl<R: BufRead> Tau2Reader<R> {
     /// Reads `reader`, whose first line is line `first_line` of the source `name`.
-    /// `header` holds what a first pass found (see [`read_header`]), or is empty.
+    /// `header` contains what a first pass found (see [`read_header`]), or is empty.
     pub fn new(reader: R, name: Arc<str>, first_line: usize, header: Header) -> Self {
         Tau2Reader {
             scanner: Scanner::new(reader, first_line),
@@ -366,7 +366,7 @@ fn add_message(log: &mut StepLog, message: Message) {
     }
 }
 
-/// The run's task from the header, or what the run's own reward info says.
+/// Returns the run's task from the header, or else from the run's own reward info.
 fn task_of(task_id: &Value, header: &Header, reward_info: &RewardInfo) -> Task {
     let summary = header.tasks.as_ref().and_then(|tasks| tasks.get(&id_text(task_id)));
     let (instruction, expected_actions, expected_outputs) = match summary {
@@ -376,7 +376,7 @@ fn task_of(task_id: &Value, header: &Header, reward_info: &RewardInfo) -> Task {
     Task { id: task_id.clone(), user_id: Value::Null, instruction, expected_actions, expected_outputs }
 }
 
-/// A time as RFC 3339: one without an offset is taken as UTC (see the module docs).
+/// Returns a time as RFC 3339: one without an offset is taken as UTC (see the module docs).
 /// Text that is not a date-time is kept as it is.
 fn rfc3339(time: Option<String>) -> Option<String> {
     let time = time?;
@@ -406,7 +406,7 @@ impl TaskSummary {
 }
 
 /// Indexes the `tasks` member by task id. Tasks that do not have the expected
-/// shape are left out; runs of those tasks then use their own reward info.
+/// shape are left out, so runs of those tasks use their own reward info.
 fn task_summaries(tasks: Value) -> HashMap<String, TaskSummary> {
     let Value::Array(tasks) = tasks else {
         return HashMap::new();
@@ -522,7 +522,7 @@ struct Message {
     content: Value,
     #[serde(default)]
     tool_calls: Option<Vec<ToolCall>>,
-    /// On a tool result: the id of the call it answers.
+    /// On a tool result: the id of the call that produced it.
     #[serde(default)]
     id: Option<String>,
     /// On a tool result: whether the tool raised an error.
@@ -538,7 +538,7 @@ struct ToolCall {
     #[serde(default)]
     id: String,
     name: String,
-    /// An object in tau2-bench results; a JSON string is decoded.
+    /// An object in tau2-bench results. A JSON string is decoded.
     #[serde(default)]
     arguments: Value,
 }

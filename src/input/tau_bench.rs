@@ -101,7 +101,7 @@ fn add_message(log: &mut StepLog, message: Message) {
     }
 }
 
-/// The domain named by the first Markdown heading of the system prompt:
+/// Returns the domain named by the first Markdown heading of the system prompt:
 /// `# Airline Agent Policy` and `# Retail agent policy` give `airline` and `retail`.
 fn workflow_of(traj: &[Message]) -> String {
     let heading = traj
@@ -191,7 +191,7 @@ struct ToolCall {
 #[derive(Deserialize)]
 struct Function {
     name: String,
-    /// A JSON string in tau-bench logs; an object is accepted as already decoded.
+    /// A JSON string in tau-bench logs. An object is taken as already decoded.
     #[serde(default)]
     arguments: Value,
 }

@@ -185,7 +185,7 @@ impl Document {
     }
 }
 
-/// Whether `line` is the document marker `marker` (`---` or `...`) followed by
+/// Returns whether `line` is the document marker `marker` (`---` or `...`) followed by
 /// a space, a tab or the end of the line.
 fn is_marker(line: &[u8], marker: &[u8; 3]) -> bool {
     line.starts_with(marker) && matches!(line.get(3), None | Some(b' ' | b'\t'))
@@ -241,7 +241,7 @@ enum Scalar {
     Null,
     Bool(bool),
     Integer(Number),
-    /// A number that serde-saphyr read as a float; its digits come from the text.
+    /// A number that serde-saphyr read as a float, whose digits come from the text.
     Float,
     Text(String),
 }
@@ -433,7 +433,7 @@ fn resolve_scalar(scalar: Scalar, raw: Option<&str>, line: u64) -> Result<Value,
     })
 }
 
-/// Whether `raw` is a core-schema integer: decimal, `0o` octal or `0x` hex.
+/// Returns whether `raw` is a core-schema integer: decimal, `0o` octal or `0x` hex.
 fn is_core_integer(raw: &str) -> bool {
     let unsigned = raw.strip_prefix(['-', '+']).unwrap_or(raw);
     if let Some(digits) = raw.strip_prefix("0o") {
@@ -445,7 +445,7 @@ fn is_core_integer(raw: &str) -> bool {
     !unsigned.is_empty() && unsigned.bytes().all(|byte| byte.is_ascii_digit())
 }
 
-/// The JSON number text of a core-schema decimal integer or float, or `None`
+/// Returns the JSON number text of a core-schema decimal integer or float, or `None`
 /// when `raw` is neither.
 ///
 /// Core floats are `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`. JSON has no
@@ -492,7 +492,7 @@ fn core_decimal_text(raw: &str) -> Option<String> {
     Some(format!("{sign}{integer}{fraction}{exponent}"))
 }
 
-/// A reason for a document serde-saphyr rejected, with its place in the file.
+/// Describes why serde-saphyr rejected a document, with the place in the file.
 fn describe_yaml_error(error: &serde_saphyr::Error, first_line: usize) -> String {
     use serde_saphyr::Error;
 
@@ -574,7 +574,7 @@ mod tests {
     }
 
     #[test]
-    fn core_schema_keeps_yaml_1_1_booleans_as_strings() {
+    fn yaml_1_1_booleans_stay_strings() {
         let value = parse("a: no\nb: off\nc: yes\nd: On\ne: true\nf: False\ng: tRuE\n").unwrap();
         assert_eq!(value, json!({"a": "no", "b": "off", "c": "yes", "d": "On", "e": true, "f": false, "g": "tRuE"}));
     }

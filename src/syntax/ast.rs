@@ -15,7 +15,93 @@ pub struct PolicyFile {
     pub event_time: Option<Expr>,
     /// Top-level `let NAME = EXPR`, visible in every rule of the file.
     pub lets: Vec<Let>,
+    /// `segments sourcing, pricing, approval`: segment order for attributing bad runs.
+    pub segments: Vec<Ident>,
     pub rules: Vec<Rule>,
+    pub slos: Vec<Slo>,
+    pub costs: Option<Costs>,
+}
+
+/// `objective 99.5% over 28d` or `... over calendar month`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WindowSpec {
+    /// `28d`: the duration literal as written.
+    Rolling(String),
+    /// `calendar month`
+    Calendar(CalendarUnit),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CalendarUnit {
+    Day,
+    Week,
+    Month,
+    Quarter,
+}
+
+impl CalendarUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CalendarUnit::Day => "day",
+            CalendarUnit::Week => "week",
+            CalendarUnit::Month => "month",
+            CalendarUnit::Quarter => "quarter",
+        }
+    }
+}
+
+/// Which runs an SLO counts as good.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GoodCondition {
+    /// `good when all rules pass`
+    AllRulesPass,
+    /// `good when rules a, b pass`
+    RulesPass(Vec<Ident>),
+    /// `good when no critical rule fails`; `None` for `no rule fails`
+    NoRuleFails(Option<RuleSeverity>),
+}
+
+/// `alert page when burn rate > 14.4 over 1h and 5m`
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertSpec {
+    pub name: Ident,
+    /// The burn-rate factor as written.
+    pub factor: String,
+    pub long_window: String,
+    pub short_window: String,
+    pub span: Span,
+}
+
+/// `slo NAME { title ... objective ... valid ... good ... alert ... by ... }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slo {
+    pub name: Ident,
+    pub title: Option<String>,
+    /// The percentage before `%`, e.g. `99.5`.
+    pub objective: Option<(String, Span)>,
+    pub window: Option<(WindowSpec, Span)>,
+    pub time_zone: Option<(String, Span)>,
+    pub valid: Option<Expr>,
+    pub good: Option<(GoodCondition, Span)>,
+    pub minimum_runs: Option<(String, Span)>,
+    pub alerts: Vec<AlertSpec>,
+    pub by: Vec<Expr>,
+    pub span: Span,
+    pub head_span: Span,
+}
+
+/// `costs { agent run 0.40  checkpoint review 12  manual run 35  currency "USD" }`
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Costs {
+    /// Cost of one agent run, as written.
+    pub agent_run: Option<String>,
+    /// Cost of one human checkpoint review.
+    pub checkpoint_review: Option<String>,
+    /// Cost of doing the whole workflow by hand once.
+    pub manual_run: Option<String>,
+    pub currency: Option<String>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,8 +5,8 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 
 use super::ast::{
-    BinaryOp, Binding, CompareOp, Expr, ExprKind, FindKind, Ident, Let, Literal, OrderOp, PolicyFile, QuantifierKind,
-    RegexLiteral, RuleMode, RuleSeverity, TextOp, Use,
+    AlertSpec, BinaryOp, Binding, CalendarUnit, CompareOp, Costs, Expr, ExprKind, FindKind, GoodCondition, Ident, Let,
+    Literal, OrderOp, PolicyFile, QuantifierKind, RegexLiteral, RuleMode, RuleSeverity, Slo, TextOp, Use, WindowSpec,
 };
 use crate::diagnostic::{Diagnostic, SourceFile, Span};
 
@@ -104,7 +104,7 @@ fn describe_expected(rules: &[Rule]) -> Vec<&'static str> {
 fn rule_description(rule: Rule) -> Option<&'static str> {
     use self::Rule::*;
     Some(match rule {
-        item => "`policy`, `use`, `event time`, `let` or `rule`",
+        item => "`policy`, `use`, `event time`, `let`, `segments`, `rule`, `slo` or `costs`",
         EOI => "end of item",
         ident | name => "a name",
         field_name => "a field name",
@@ -126,6 +126,17 @@ fn rule_description(rule: Rule) -> Option<&'static str> {
         }
         is_subject | null_word | missing_word => "`null` or `missing`",
         binding => "`NAME in LIST`",
+        segments_decl | slo_decl | costs_decl => "a declaration",
+        objective_prop | time_zone_prop | valid_prop | good_prop | minimum_prop | alert_prop | by_prop => {
+            "an slo property (`title`, `objective`, `time zone`, `valid`, `good`, `minimum`, `alert`, `by`) or `}`"
+        }
+        window | calendar_window | calendar_unit => "a window like `28d` or `calendar month`",
+        all_rules_pass | named_rules_pass | no_rule_fails => {
+            "`all rules pass`, `rules NAME, ... pass` or `no critical rule fails`"
+        }
+        agent_run_cost | checkpoint_review_cost | manual_run_cost | currency_prop => {
+            "`agent run`, `checkpoint review`, `manual run`, `currency` or `}`"
+        }
         filter => "`where`",
         _ => return None,
     })
@@ -141,8 +152,8 @@ fn join_alternatives(words: &[&str]) -> String {
 
 fn help_for(expected: &[&str], text: &str, position: usize) -> String {
     let rest = &text[position.min(text.len())..];
-    if rest.starts_with("slo") || rest.starts_with("test") {
-        return "`slo` and `test` blocks are not part of this version of the language".to_string();
+    if rest.starts_with("test") {
+        return "`test` blocks are not part of this version of the language".to_string();
     }
     if rest.starts_with('=') && !rest.starts_with("==") {
         return "compare with `==`; a single `=` only appears in `let NAME = ...`".to_string();
@@ -205,6 +216,24 @@ impl Builder<'_> {
             }
             Rule::let_decl => file.lets.push(self.let_decl(pair)?),
             Rule::rule_decl => file.rules.push(self.rule_decl(pair, span)?),
+            Rule::segments_decl => {
+                let names: Vec<Ident> = pair.into_inner().map(|p| self.ident(p)).collect();
+                if !file.segments.is_empty() {
+                    return Err(self
+                        .error("semslo::parse::duplicate_segments", "`segments` is declared twice", span)
+                        .with_help("list every segment, in run order, on one `segments` line"));
+                }
+                file.segments = names;
+            }
+            Rule::slo_decl => file.slos.push(self.slo_decl(pair, span)?),
+            Rule::costs_decl => {
+                if file.costs.is_some() {
+                    return Err(self
+                        .error("semslo::parse::duplicate_costs", "`costs` is declared twice", span)
+                        .with_help("keep one `costs { ... }` block per file"));
+                }
+                file.costs = Some(self.costs_decl(pair, span)?);
+            }
             other => unreachable!("grammar: unexpected item {other:?}"),
         }
         Ok(())
@@ -318,6 +347,137 @@ impl Builder<'_> {
             other => unreachable!("grammar: unexpected rule property {other:?}"),
         }
         Ok(())
+    }
+
+    fn slo_decl(&self, pair: Pair<Rule>, span: Span) -> Result<Slo, Diagnostic> {
+        let mut inner = pair.into_inner();
+        let name = self.ident(inner.next().expect("grammar: slo name"));
+        let mut slo = Slo {
+            head_span: Span::new(span.start, name.span.end),
+            name,
+            title: None,
+            objective: None,
+            window: None,
+            time_zone: None,
+            valid: None,
+            good: None,
+            minimum_runs: None,
+            alerts: Vec::new(),
+            by: Vec::new(),
+            span,
+        };
+        let mut seen: Vec<(Rule, Span)> = Vec::new();
+        for property in inner {
+            let property_span = self.span(&property);
+            let kind = property.as_rule();
+            if !matches!(kind, Rule::alert_prop | Rule::by_prop) {
+                if let Some((_, first)) = seen.iter().find(|(k, _)| *k == kind) {
+                    let word = property.as_str().split_whitespace().next().unwrap_or("property").to_string();
+                    return Err(self
+                        .error(
+                            "semslo::parse::duplicate_property",
+                            format!("`{word}` is given twice in slo `{}`", slo.name.name),
+                            property_span,
+                        )
+                        .with_label(*first, "first given here")
+                        .with_help("keep one line per property; only `alert` and `by` may repeat"));
+                }
+                seen.push((kind, property_span));
+            }
+            self.slo_property(property, property_span, &mut slo)?;
+        }
+        if slo.objective.is_none() {
+            return Err(self
+                .error("semslo::parse::missing_objective", format!("slo `{}` has no `objective`", slo.name.name), slo.head_span)
+                .with_help("add `objective 99.5% over 28d`: the target share of good runs and its window"));
+        }
+        Ok(slo)
+    }
+
+    fn slo_property(&self, property: Pair<Rule>, span: Span, slo: &mut Slo) -> Result<(), Diagnostic> {
+        let kind = property.as_rule();
+        let mut parts = property.into_inner();
+        match kind {
+            Rule::title_prop => slo.title = Some(self.string(parts.next().expect("grammar: title"))?),
+            Rule::objective_prop => {
+                let percent = parts.next().expect("grammar: objective percent");
+                let percent_span = self.span(&percent);
+                slo.objective = Some((percent.as_str().trim_end_matches('%').to_string(), percent_span));
+                let window = parts.next().expect("grammar: objective window");
+                let window_span = self.span(&window);
+                let window_inner = window.into_inner().next().expect("grammar: window kind");
+                let spec = match window_inner.as_rule() {
+                    Rule::calendar_window => {
+                        let unit = window_inner.into_inner().next().expect("grammar: calendar unit");
+                        WindowSpec::Calendar(match unit.as_str() {
+                            "day" => CalendarUnit::Day,
+                            "week" => CalendarUnit::Week,
+                            "month" => CalendarUnit::Month,
+                            _ => CalendarUnit::Quarter,
+                        })
+                    }
+                    _ => WindowSpec::Rolling(window_inner.as_str().to_string()),
+                };
+                slo.window = Some((spec, window_span));
+            }
+            Rule::time_zone_prop => {
+                let zone = parts.next().expect("grammar: time zone");
+                let zone_span = self.span(&zone);
+                slo.time_zone = Some((self.string(zone)?, zone_span));
+            }
+            Rule::valid_prop => slo.valid = Some(self.expr(parts.next().expect("grammar: valid condition"))?.expr),
+            Rule::good_prop => {
+                let condition = parts.next().expect("grammar: good condition");
+                let condition_span = self.span(&condition);
+                let good = match condition.as_rule() {
+                    Rule::all_rules_pass => GoodCondition::AllRulesPass,
+                    Rule::named_rules_pass => GoodCondition::RulesPass(condition.into_inner().map(|p| self.ident(p)).collect()),
+                    _ => GoodCondition::NoRuleFails(condition.into_inner().next().map(|severity| match severity.as_str() {
+                        "critical" => RuleSeverity::Critical,
+                        "major" => RuleSeverity::Major,
+                        _ => RuleSeverity::Minor,
+                    })),
+                };
+                slo.good = Some((good, condition_span));
+            }
+            Rule::minimum_prop => {
+                let number = parts.next().expect("grammar: minimum runs");
+                let number_span = self.span(&number);
+                slo.minimum_runs = Some((number.as_str().replace('_', ""), number_span));
+            }
+            Rule::alert_prop => {
+                let name = self.ident(parts.next().expect("grammar: alert name"));
+                let factor = parts.next().expect("grammar: alert factor").as_str().replace('_', "");
+                let long_window = parts.next().expect("grammar: long window").as_str().to_string();
+                let short_window = parts.next().expect("grammar: short window").as_str().to_string();
+                slo.alerts.push(AlertSpec { name, factor, long_window, short_window, span });
+            }
+            Rule::by_prop => slo.by.push(self.expr(parts.next().expect("grammar: by expression"))?.expr),
+            other => unreachable!("grammar: unexpected slo property {other:?}"),
+        }
+        Ok(())
+    }
+
+    fn costs_decl(&self, pair: Pair<Rule>, span: Span) -> Result<Costs, Diagnostic> {
+        let mut costs = Costs { span, ..Costs::default() };
+        for item in pair.into_inner() {
+            let item_span = self.span(&item);
+            let kind = item.as_rule();
+            let value = item.into_inner().next().expect("grammar: cost value");
+            let slot = match kind {
+                Rule::agent_run_cost => &mut costs.agent_run,
+                Rule::checkpoint_review_cost => &mut costs.checkpoint_review,
+                Rule::manual_run_cost => &mut costs.manual_run,
+                _ => &mut costs.currency,
+            };
+            if slot.is_some() {
+                return Err(self
+                    .error("semslo::parse::duplicate_property", "a cost is given twice", item_span)
+                    .with_help("give each cost once"));
+            }
+            *slot = Some(if kind == Rule::currency_prop { self.string(value)? } else { value.as_str().replace('_', "") });
+        }
+        Ok(costs)
     }
 
     fn error(&self, code: &'static str, message: impl Into<String>, span: Span) -> Diagnostic {

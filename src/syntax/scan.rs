@@ -1,7 +1,7 @@
 //! A light pre-pass over a policy file, before pest sees it.
 //!
-//! It splits the file into top-level items (each starts with `policy`, `use`,
-//! `event`, `let` or `rule` as the first word of a line, outside any bracket) so
+//! It splits the file into top-level items (each starts with a declaration keyword
+//! such as `policy`, `use`, `rule` or `slo` as the first word of a line, outside any bracket) so
 //! that every item is parsed on its own and one syntax error does not hide the
 //! next, and it rejects bracket nesting deeper than [`MAX_BRACKET_DEPTH`] with a
 //! clear diagnostic instead of recursing into it.
@@ -12,7 +12,7 @@ use crate::diagnostic::{Diagnostic, SourceFile, Span};
 pub const MAX_BRACKET_DEPTH: usize = 32;
 
 /// Words that begin a top-level item when they are the first word of a line.
-const ITEM_KEYWORDS: &[&str] = &["policy", "use", "event", "let", "rule", "slo", "test"];
+const ITEM_KEYWORDS: &[&str] = &["policy", "use", "event", "let", "segments", "rule", "slo", "costs", "test"];
 
 /// Words after which a `/` opens a regex literal rather than a division.
 const REGEX_PREFIX_WORDS: &[&str] = &["matches", "contains", "with"];

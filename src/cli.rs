@@ -1,6 +1,7 @@
 //! Command-line interface: one file per subcommand under `cli/`.
 
 mod check;
+mod test;
 
 use std::io::IsTerminal;
 
@@ -48,6 +49,8 @@ enum ColorChoice {
 enum Command {
     /// Evaluate every rule of a policy set on every run of one or more run logs.
     Check(check::CheckArgs),
+    /// Run the `test` blocks of policy sets; prints `N passed, N failed` last.
+    Test(test::TestArgs),
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -63,6 +66,7 @@ pub fn main() -> std::process::ExitCode {
     install_renderer(cli.color);
     let status = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Test(args) => test::run(args),
     };
     std::process::ExitCode::from(status as u8)
 }

@@ -8,6 +8,7 @@ mod program;
 mod resolve;
 mod slo;
 pub mod table;
+mod tests;
 mod types;
 
 use std::collections::HashMap;
@@ -33,6 +34,8 @@ pub struct PolicySet {
     /// named by a rule, in order of appearance.
     pub segments: Vec<String>,
     pub costs: Option<CompiledCosts>,
+    /// `test` blocks, with their records loaded.
+    pub tests: Vec<CompiledTest>,
     pub lets: Vec<CompiledLet>,
     pub tables: Vec<Table>,
     /// `sha256:` and the hex digest of every policy file and data file the set read.
@@ -79,6 +82,47 @@ pub fn load(path: &Path) -> (Option<PolicySet>, Diagnostics) {
     let (set, more) = compile_sources(&sources);
     diagnostics.extend(more);
     if diagnostics.has_errors() { (None, diagnostics) } else { (set, diagnostics) }
+}
+
+/// Finds the policy sets under `path`: a `.slo` file is one set; a directory that
+/// holds `.slo` files directly is one set (with every `.slo` file below it); any other
+/// directory is searched the same way one level down, in name order.
+pub fn discover_sets(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    let not_found = |error: std::io::Error| {
+        Diagnostic::error("semslo::load::not_found", format!("cannot open policy path `{}`: {error}", path.display()))
+            .with_help("pass a `.slo` file or a directory of them")
+    };
+    let metadata = std::fs::metadata(path).map_err(not_found)?;
+    if metadata.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut sets = Vec::new();
+    discover_in(path, &mut sets, 0).map_err(not_found)?;
+    if sets.is_empty() {
+        return Err(Diagnostic::error(
+            "semslo::load::no_policies",
+            format!("no `.slo` files under `{}`", path.display()),
+        )
+        .with_help("policy files end in `.slo`"));
+    }
+    Ok(sets)
+}
+
+fn discover_in(dir: &Path, sets: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
+    if depth > MAX_DIRECTORY_DEPTH {
+        return Ok(());
+    }
+    let mut children: Vec<PathBuf> =
+        std::fs::read_dir(dir)?.map(|entry| entry.map(|e| e.path())).collect::<Result<_, _>>()?;
+    children.sort();
+    if children.iter().any(|child| child.is_file() && child.extension().is_some_and(|e| e == "slo")) {
+        sets.push(dir.to_path_buf());
+        return Ok(());
+    }
+    for child in children.iter().filter(|child| child.is_dir()) {
+        discover_in(child, sets, depth + 1)?;
+    }
+    Ok(())
 }
 
 fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
@@ -148,6 +192,7 @@ struct SetBuilder {
     files: Vec<CompiledFile>,
     rules: Vec<CompiledRule>,
     slos: Vec<PendingSlo>,
+    tests: Vec<tests::PendingTest>,
     segments: Vec<String>,
     costs: Option<CompiledCosts>,
     lets: Vec<CompiledLet>,
@@ -192,10 +237,21 @@ impl SetBuilder {
         }
         for slo in &ast.slos {
             let mut scope = Scope::new(source, &tables, lets.clone());
-            if let Some(pending) = slo::compile_slo(source, file_id, slo, &mut scope, ast.event_time.is_some(), diagnostics) {
+            if let Some(pending) =
+                slo::compile_slo(source, file_id, slo, &mut scope, ast.event_time.is_some(), diagnostics)
+            {
                 self.slos.push(pending);
             }
             diagnostics.extend(scope.diagnostics);
+        }
+        let policy_dir = source.path().parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        for case in &ast.tests {
+            if let Some((pending, bytes)) = tests::load_test(source, file_id, case, policy_dir, diagnostics) {
+                if let Some(ast::GivenRecord::File { path, .. }) = &case.given {
+                    hash_part(&mut self.hasher, path, &bytes);
+                }
+                self.tests.push(pending);
+            }
         }
         if let Some(costs) = &ast.costs {
             if self.costs.is_some() {
@@ -365,6 +421,7 @@ impl SetBuilder {
             }
         }
         let slos = slo::resolve_slos(std::mem::take(&mut self.slos), &self.rules, diagnostics);
+        let tests = tests::resolve_tests(std::mem::take(&mut self.tests), &self.rules, &slos, diagnostics);
         if diagnostics.has_errors() {
             return None;
         }
@@ -376,6 +433,7 @@ impl SetBuilder {
             slos,
             segments: self.segments,
             costs: self.costs,
+            tests,
             lets: self.lets,
             tables: self.tables,
             hash,

@@ -33,6 +33,8 @@ mod tau2_bench;
 mod tau_bench;
 mod yaml;
 
+pub use yaml::parse_document as parse_yaml_document;
+
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;

@@ -22,6 +22,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod eval;
 pub mod input;
+pub mod policy_test;
 pub mod report;
 pub mod syntax;
 pub mod value;

@@ -311,3 +311,28 @@ pub struct CompiledCosts {
     pub manual_run: Option<Decimal>,
     pub currency: Option<String>,
 }
+
+/// What a test expectation is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestTarget {
+    Rule(usize),
+    Slo(usize),
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledTestExpect {
+    pub target: TestTarget,
+    pub expected: crate::syntax::ast::ExpectedVerdict,
+    pub span: Span,
+}
+
+/// A `test` block with its record loaded.
+#[derive(Clone, Debug)]
+pub struct CompiledTest {
+    pub name: String,
+    pub file: FileId,
+    pub record: serde_json::Value,
+    pub expects: Vec<CompiledTestExpect>,
+    pub span: Span,
+    pub head_span: Span,
+}

@@ -4,9 +4,9 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
+use super::PendingSlo;
 use super::program::{CompiledAlert, CompiledCosts, CompiledRule, CompiledSlo, FileId, GoodRule, SloWindow};
 use super::resolve::Scope;
-use super::PendingSlo;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, Span, did_you_mean};
 use crate::syntax::ast::{self, GoodCondition, RuleMode, WindowSpec};
 use crate::value::{parse_decimal, parse_duration};
@@ -15,8 +15,12 @@ use crate::value::{parse_decimal, parse_duration};
 /// 30-day window: (severity, share of the error budget spent, long window, short
 /// window). The factor for a window `W` is `share × W ÷ long window`, so a 30-day
 /// window gives 14.4, 6, 3 and 1.
-pub const DEFAULT_ALERTS: [(&str, &str, &str, &str); 4] =
-    [("page", "0.02", "1h", "5m"), ("page", "0.05", "6h", "30m"), ("ticket", "0.10", "1d", "2h"), ("ticket", "0.10", "3d", "6h")];
+pub const DEFAULT_ALERTS: [(&str, &str, &str, &str); 4] = [
+    ("page", "0.02", "1h", "5m"),
+    ("page", "0.05", "6h", "30m"),
+    ("ticket", "0.10", "1d", "2h"),
+    ("ticket", "0.10", "3d", "6h"),
+];
 
 fn error(source: &SourceFile, code: &'static str, message: String, span: Span, help: &str) -> Diagnostic {
     Diagnostic::error(code, message).in_file(source).with_label(span, "").with_help(help)
@@ -56,19 +60,21 @@ pub(super) fn compile_slo(
     });
 
     let window = match &slo.window {
-        Some((WindowSpec::Rolling(text), span)) => match parse_duration(text).filter(|d| *d > chrono::TimeDelta::zero()) {
-            Some(duration) => Some(SloWindow::Rolling(duration)),
-            None => {
-                diagnostics.push(error(
-                    source,
-                    "semslo::check::invalid_literal",
-                    format!("window `{text}` is not a positive duration"),
-                    *span,
-                    "write a window like `28d` or `calendar month`",
-                ));
-                None
+        Some((WindowSpec::Rolling(text), span)) => {
+            match parse_duration(text).filter(|d| *d > chrono::TimeDelta::zero()) {
+                Some(duration) => Some(SloWindow::Rolling(duration)),
+                None => {
+                    diagnostics.push(error(
+                        source,
+                        "semslo::check::invalid_literal",
+                        format!("window `{text}` is not a positive duration"),
+                        *span,
+                        "write a window like `28d` or `calendar month`",
+                    ));
+                    None
+                }
             }
-        },
+        }
         Some((WindowSpec::Calendar(unit), _)) => Some(SloWindow::Calendar(*unit)),
         None => None,
     };
@@ -109,7 +115,11 @@ pub(super) fn compile_slo(
 
     let alerts = compile_alerts(source, slo, window, diagnostics);
     let valid = slo.valid.as_ref().map(|expr| scope.condition(expr, "valid when"));
-    let by = slo.by.iter().map(|expr| (source.text()[expr.span.start..expr.span.end].to_string(), scope.expr(expr).0)).collect();
+    let by = slo
+        .by
+        .iter()
+        .map(|expr| (source.text()[expr.span.start..expr.span.end].to_string(), scope.expr(expr).0))
+        .collect();
 
     if diagnostics.error_count() > before {
         return None;
@@ -141,7 +151,12 @@ pub(super) fn compile_slo(
 }
 
 /// Compiles declared alerts; `None` when the SLO declares none.
-fn compile_alerts(source: &SourceFile, slo: &ast::Slo, window: Option<SloWindow>, diagnostics: &mut Diagnostics) -> Option<Vec<CompiledAlert>> {
+fn compile_alerts(
+    source: &SourceFile,
+    slo: &ast::Slo,
+    window: Option<SloWindow>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Vec<CompiledAlert>> {
     if slo.alerts.is_empty() {
         return None;
     }
@@ -168,7 +183,9 @@ fn compile_alerts(source: &SourceFile, slo: &ast::Slo, window: Option<SloWindow>
                 )
                 .in_file(source)
                 .with_label(alert.span, "")
-                .with_help("the short window (often 1/12 of the long one) makes the alert reset quickly once the burn stops"),
+                .with_help(
+                    "the short window (often 1/12 of the long one) makes the alert reset quickly once the burn stops",
+                ),
             );
         }
         if window.is_some_and(|w| long_window > w.nominal_length()) {
@@ -207,7 +224,11 @@ pub fn default_alerts(window: SloWindow) -> Vec<CompiledAlert> {
 }
 
 /// Resolves the rule names of every SLO's `good` condition and rejects duplicate SLO names.
-pub(super) fn resolve_slos(pending: Vec<PendingSlo>, rules: &[CompiledRule], diagnostics: &mut Diagnostics) -> Vec<CompiledSlo> {
+pub(super) fn resolve_slos(
+    pending: Vec<PendingSlo>,
+    rules: &[CompiledRule],
+    diagnostics: &mut Diagnostics,
+) -> Vec<CompiledSlo> {
     let mut slos: Vec<CompiledSlo> = Vec::new();
     for PendingSlo { mut slo, good, source } in pending {
         if slos.iter().any(|other| other.name == slo.name) {
@@ -246,7 +267,13 @@ pub(super) fn resolve_slos(pending: Vec<PendingSlo>, rules: &[CompiledRule], dia
                                 Some(close) => format!("did you mean `{close}`?"),
                                 None => "name a rule defined in the policy set".to_string(),
                             };
-                            diagnostics.push(error(&source, "semslo::check::unknown_rule", format!("unknown rule `{}`", name.name), name.span, &help));
+                            diagnostics.push(error(
+                                &source,
+                                "semslo::check::unknown_rule",
+                                format!("unknown rule `{}`", name.name),
+                                name.span,
+                                &help,
+                            ));
                         }
                     }
                 }
@@ -258,7 +285,11 @@ pub(super) fn resolve_slos(pending: Vec<PendingSlo>, rules: &[CompiledRule], dia
     slos
 }
 
-pub(super) fn compile_costs(source: &SourceFile, costs: &ast::Costs, diagnostics: &mut Diagnostics) -> Option<CompiledCosts> {
+pub(super) fn compile_costs(
+    source: &SourceFile,
+    costs: &ast::Costs,
+    diagnostics: &mut Diagnostics,
+) -> Option<CompiledCosts> {
     let amount = |text: &Option<String>, what: &str, diagnostics: &mut Diagnostics| -> Option<Decimal> {
         let text = text.as_ref()?;
         let value = parse_decimal(text).filter(|v| *v >= Decimal::ZERO);

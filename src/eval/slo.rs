@@ -16,7 +16,9 @@ pub const MISSING_DIMENSION: &str = "(missing)";
 #[derive(Clone, Debug, PartialEq)]
 pub enum SloStatus {
     /// The run does not count: `valid when` was false or read a missing field.
-    NotValid { field_missing: bool },
+    NotValid {
+        field_missing: bool,
+    },
     Good,
     /// The run counts against the SLO.
     Bad {
@@ -70,7 +72,9 @@ fn judge(set: &PolicySet, good: &GoodRule, verdicts: &[RuleVerdict]) -> SloStatu
         match good {
             GoodRule::AllRulesPass => rule.mode != RuleMode::Shadow,
             GoodRule::RulesPass(indices) => indices.contains(&verdict.rule),
-            GoodRule::NoRuleFails(severity) => rule.mode != RuleMode::Shadow && severity.is_none_or(|s| rule.severity == s),
+            GoodRule::NoRuleFails(severity) => {
+                rule.mode != RuleMode::Shadow && severity.is_none_or(|s| rule.severity == s)
+            }
         }
     };
     let bad: Vec<&RuleVerdict> =

@@ -238,7 +238,8 @@ pub fn run_id(record: &Json, location: &str) -> String {
     }
 }
 
-fn violation(set: &PolicySet, record: &Json, location: &str, verdict: RuleVerdict) -> Violation {
+/// Builds the report entry for one failing or erroring verdict.
+pub fn violation(set: &PolicySet, record: &Json, location: &str, verdict: RuleVerdict) -> Violation {
     let rule = &set.rules[verdict.rule];
     let source = &set.files[rule.file].source;
     let explanation = verdict.explanation.unwrap_or_else(|| crate::eval::Explanation {

@@ -34,7 +34,8 @@ pub fn render(report: &CheckReport, options: TextOptions) -> String {
     out
 }
 
-fn render_violation(out: &mut String, violation: &Violation) {
+/// Renders one violation as an indented block, ending with a blank line.
+pub fn render_violation(out: &mut String, violation: &Violation) {
     let verdict = if violation.verdict == "fail" { "FAIL " } else { "ERROR" };
     let mode = match violation.mode {
         crate::syntax::ast::RuleMode::Enforce => String::new(),

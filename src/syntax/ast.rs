@@ -20,6 +20,73 @@ pub struct PolicyFile {
     pub rules: Vec<Rule>,
     pub slos: Vec<Slo>,
     pub costs: Option<Costs>,
+    pub tests: Vec<TestCase>,
+}
+
+/// `test "NAME" { given record ... expect RULE fails ... }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestCase {
+    pub name: String,
+    pub given: Option<GivenRecord>,
+    pub expects: Vec<TestExpect>,
+    pub span: Span,
+    /// The span of `test "NAME"`.
+    pub head_span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum GivenRecord {
+    /// `given record "tests/order.json"`: a JSON or YAML file relative to the policy file.
+    File { path: String, span: Span },
+    /// `given record { "outcome": { ... } }`: the JSON text as written.
+    Inline { json: String, span: Span },
+}
+
+/// `expect vendor_not_deprioritized fails`
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestExpect {
+    /// A rule or an SLO.
+    pub target: Ident,
+    pub expected: ExpectedVerdict,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectedVerdict {
+    /// `passes` (rules)
+    Passes,
+    /// `fails` (rules)
+    Fails,
+    /// `skips` (rules)
+    Skips,
+    /// `errors` (rules)
+    Errors,
+    /// `good` (SLOs)
+    Good,
+    /// `bad` (SLOs)
+    Bad,
+    /// `not valid` (SLOs)
+    NotValid,
+}
+
+impl ExpectedVerdict {
+    pub fn words(self) -> &'static str {
+        match self {
+            ExpectedVerdict::Passes => "passes",
+            ExpectedVerdict::Fails => "fails",
+            ExpectedVerdict::Skips => "skips",
+            ExpectedVerdict::Errors => "errors",
+            ExpectedVerdict::Good => "good",
+            ExpectedVerdict::Bad => "bad",
+            ExpectedVerdict::NotValid => "not valid",
+        }
+    }
+
+    /// Whether this verdict is about an SLO rather than a rule.
+    pub fn is_slo_verdict(self) -> bool {
+        matches!(self, ExpectedVerdict::Good | ExpectedVerdict::Bad | ExpectedVerdict::NotValid)
+    }
 }
 
 /// `objective 99.5% over 28d` or `... over calendar month`

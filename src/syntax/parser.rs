@@ -5,8 +5,9 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 
 use super::ast::{
-    AlertSpec, BinaryOp, Binding, CalendarUnit, CompareOp, Costs, Expr, ExprKind, FindKind, GoodCondition, Ident, Let,
-    Literal, OrderOp, PolicyFile, QuantifierKind, RegexLiteral, RuleMode, RuleSeverity, Slo, TextOp, Use, WindowSpec,
+    AlertSpec, BinaryOp, Binding, CalendarUnit, CompareOp, Costs, ExpectedVerdict, Expr, ExprKind, FindKind,
+    GivenRecord, GoodCondition, Ident, Let, Literal, OrderOp, PolicyFile, QuantifierKind, RegexLiteral, RuleMode,
+    RuleSeverity, Slo, TestCase, TestExpect, TextOp, Use, WindowSpec,
 };
 use crate::diagnostic::{Diagnostic, SourceFile, Span};
 
@@ -104,7 +105,7 @@ fn describe_expected(rules: &[Rule]) -> Vec<&'static str> {
 fn rule_description(rule: Rule) -> Option<&'static str> {
     use self::Rule::*;
     Some(match rule {
-        item => "`policy`, `use`, `event time`, `let`, `segments`, `rule`, `slo` or `costs`",
+        item => "`policy`, `use`, `event time`, `let`, `segments`, `rule`, `slo`, `costs` or `test`",
         EOI => "end of item",
         ident | name => "a name",
         field_name => "a field name",
@@ -134,6 +135,10 @@ fn rule_description(rule: Rule) -> Option<&'static str> {
         all_rules_pass | named_rules_pass | no_rule_fails => {
             "`all rules pass`, `rules NAME, ... pass` or `no critical rule fails`"
         }
+        test_decl => "a declaration",
+        given_record | expect_verdict => "`given record`, `expect` or `}`",
+        expected_verdict => "`passes`, `fails`, `skips`, `errors`, `good`, `bad` or `not valid`",
+        json_object | json_member | json_array | json_string | json_number | json_literal => "JSON",
         agent_run_cost | checkpoint_review_cost | manual_run_cost | currency_prop => {
             "`agent run`, `checkpoint review`, `manual run`, `currency` or `}`"
         }
@@ -152,9 +157,6 @@ fn join_alternatives(words: &[&str]) -> String {
 
 fn help_for(expected: &[&str], text: &str, position: usize) -> String {
     let rest = &text[position.min(text.len())..];
-    if rest.starts_with("test") {
-        return "`test` blocks are not part of this version of the language".to_string();
-    }
     if rest.starts_with('=') && !rest.starts_with("==") {
         return "compare with `==`; a single `=` only appears in `let NAME = ...`".to_string();
     }
@@ -226,6 +228,7 @@ impl Builder<'_> {
                 file.segments = names;
             }
             Rule::slo_decl => file.slos.push(self.slo_decl(pair, span)?),
+            Rule::test_decl => file.tests.push(self.test_decl(pair, span)?),
             Rule::costs_decl => {
                 if file.costs.is_some() {
                     return Err(self
@@ -388,7 +391,11 @@ impl Builder<'_> {
         }
         if slo.objective.is_none() {
             return Err(self
-                .error("semslo::parse::missing_objective", format!("slo `{}` has no `objective`", slo.name.name), slo.head_span)
+                .error(
+                    "semslo::parse::missing_objective",
+                    format!("slo `{}` has no `objective`", slo.name.name),
+                    slo.head_span,
+                )
                 .with_help("add `objective 99.5% over 28d`: the target share of good runs and its window"));
         }
         Ok(slo)
@@ -431,12 +438,16 @@ impl Builder<'_> {
                 let condition_span = self.span(&condition);
                 let good = match condition.as_rule() {
                     Rule::all_rules_pass => GoodCondition::AllRulesPass,
-                    Rule::named_rules_pass => GoodCondition::RulesPass(condition.into_inner().map(|p| self.ident(p)).collect()),
-                    _ => GoodCondition::NoRuleFails(condition.into_inner().next().map(|severity| match severity.as_str() {
-                        "critical" => RuleSeverity::Critical,
-                        "major" => RuleSeverity::Major,
-                        _ => RuleSeverity::Minor,
-                    })),
+                    Rule::named_rules_pass => {
+                        GoodCondition::RulesPass(condition.into_inner().map(|p| self.ident(p)).collect())
+                    }
+                    _ => GoodCondition::NoRuleFails(condition.into_inner().next().map(
+                        |severity| match severity.as_str() {
+                            "critical" => RuleSeverity::Critical,
+                            "major" => RuleSeverity::Major,
+                            _ => RuleSeverity::Minor,
+                        },
+                    )),
                 };
                 slo.good = Some((good, condition_span));
             }
@@ -458,6 +469,62 @@ impl Builder<'_> {
         Ok(())
     }
 
+    fn test_decl(&self, pair: Pair<Rule>, span: Span) -> Result<TestCase, Diagnostic> {
+        let mut inner = pair.into_inner();
+        let name_pair = inner.next().expect("grammar: test name");
+        let head_span = Span::new(span.start, self.span(&name_pair).end);
+        let name = self.string(name_pair)?;
+        let mut test = TestCase { name, given: None, expects: Vec::new(), span, head_span };
+        for property in inner {
+            let property_span = self.span(&property);
+            match property.as_rule() {
+                Rule::given_record => {
+                    if test.given.is_some() {
+                        return Err(self
+                            .error(
+                                "semslo::parse::duplicate_property",
+                                format!("test `{}` gives two records", test.name),
+                                property_span,
+                            )
+                            .with_help("a test checks one run; write a second test for another record"));
+                    }
+                    let record = property.into_inner().next().expect("grammar: given record");
+                    let record_span = self.span(&record);
+                    test.given = Some(match record.as_rule() {
+                        Rule::string => GivenRecord::File { path: self.string(record)?, span: record_span },
+                        _ => GivenRecord::Inline { json: record.as_str().to_string(), span: record_span },
+                    });
+                }
+                _ => {
+                    let mut parts = property.into_inner();
+                    let target = self.ident(parts.next().expect("grammar: test target"));
+                    let expected =
+                        match parts.next().expect("grammar: expected verdict").as_str().split_whitespace().next() {
+                            Some("passes") => ExpectedVerdict::Passes,
+                            Some("fails") => ExpectedVerdict::Fails,
+                            Some("skips") => ExpectedVerdict::Skips,
+                            Some("errors") => ExpectedVerdict::Errors,
+                            Some("good") => ExpectedVerdict::Good,
+                            Some("bad") => ExpectedVerdict::Bad,
+                            _ => ExpectedVerdict::NotValid,
+                        };
+                    test.expects.push(TestExpect { target, expected, span: property_span });
+                }
+            }
+        }
+        if test.given.is_none() {
+            return Err(self
+                .error("semslo::parse::missing_given", format!("test `{}` has no `given record`", test.name), head_span)
+                .with_help("add `given record \"FILE\"` or `given record { ... }` with the run to check"));
+        }
+        if test.expects.is_empty() {
+            return Err(self
+                .error("semslo::parse::missing_expect", format!("test `{}` has no `expect`", test.name), head_span)
+                .with_help("add `expect RULE passes|fails|skips|errors` or `expect SLO good|bad|not valid`"));
+        }
+        Ok(test)
+    }
+
     fn costs_decl(&self, pair: Pair<Rule>, span: Span) -> Result<Costs, Diagnostic> {
         let mut costs = Costs { span, ..Costs::default() };
         for item in pair.into_inner() {
@@ -475,7 +542,8 @@ impl Builder<'_> {
                     .error("semslo::parse::duplicate_property", "a cost is given twice", item_span)
                     .with_help("give each cost once"));
             }
-            *slot = Some(if kind == Rule::currency_prop { self.string(value)? } else { value.as_str().replace('_', "") });
+            *slot =
+                Some(if kind == Rule::currency_prop { self.string(value)? } else { value.as_str().replace('_', "") });
         }
         Ok(costs)
     }

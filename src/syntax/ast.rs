@@ -10,6 +10,8 @@ use crate::diagnostic::Span;
 pub struct PolicyFile {
     /// `policy procurement`
     pub name: Option<Ident>,
+    /// `schema "schemas/run.schema.json"`: the path as written and its span.
+    pub schema: Option<(String, Span)>,
     pub uses: Vec<Use>,
     /// `event time outcome.created_at`
     pub event_time: Option<Expr>,

@@ -105,7 +105,7 @@ fn describe_expected(rules: &[Rule]) -> Vec<&'static str> {
 fn rule_description(rule: Rule) -> Option<&'static str> {
     use self::Rule::*;
     Some(match rule {
-        item => "`policy`, `use`, `event time`, `let`, `segments`, `rule`, `slo`, `costs` or `test`",
+        item => "`policy`, `schema`, `use`, `event time`, `let`, `segments`, `rule`, `slo`, `costs` or `test`",
         EOI => "end of item",
         ident | name => "a name",
         field_name => "a field name",
@@ -127,7 +127,7 @@ fn rule_description(rule: Rule) -> Option<&'static str> {
         }
         is_subject | null_word | missing_word => "`null` or `missing`",
         binding => "`NAME in LIST`",
-        segments_decl | slo_decl | costs_decl => "a declaration",
+        segments_decl | slo_decl | costs_decl | schema_decl => "a declaration",
         objective_prop | time_zone_prop | valid_prop | good_prop | minimum_prop | alert_prop | by_prop => {
             "an slo property (`title`, `objective`, `time zone`, `valid`, `good`, `minimum`, `alert`, `by`) or `}`"
         }
@@ -205,6 +205,16 @@ impl Builder<'_> {
                         .with_help("keep one `policy NAME` line per file"));
                 }
                 file.name = Some(name);
+            }
+            Rule::schema_decl => {
+                let path = pair.into_inner().next().expect("grammar: schema path");
+                let path_span = self.span(&path);
+                if file.schema.is_some() {
+                    return Err(self
+                        .error("semslo::parse::duplicate_schema", "`schema` is declared twice", span)
+                        .with_help("keep one `schema \"FILE\"` line per file"));
+                }
+                file.schema = Some((self.string(path)?, path_span));
             }
             Rule::use_decl => file.uses.push(self.use_decl(pair, span)?),
             Rule::event_time_decl => {

@@ -12,7 +12,7 @@ use crate::diagnostic::{Diagnostic, SourceFile, Span};
 pub const MAX_BRACKET_DEPTH: usize = 32;
 
 /// Words that begin a top-level item when they are the first word of a line.
-const ITEM_KEYWORDS: &[&str] = &["policy", "use", "event", "let", "segments", "rule", "slo", "costs", "test"];
+const ITEM_KEYWORDS: &[&str] = &["policy", "schema", "use", "event", "let", "segments", "rule", "slo", "costs", "test"];
 
 /// Words after which a `/` opens a regex literal rather than a division.
 const REGEX_PREFIX_WORDS: &[&str] = &["matches", "contains", "with"];

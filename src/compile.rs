@@ -301,11 +301,52 @@ impl SetBuilder {
 
         let mut scope = Scope::new(source, tables, lets);
         let when = rule.when.as_ref().map(|expr| scope.condition(expr, "when"));
+        let waivers: Vec<CompiledWaiver> = rule
+            .waivers
+            .iter()
+            .filter_map(|waiver| {
+                let condition = scope.condition(&waiver.condition, "waive when");
+                let Some(date) = crate::value::parse_date(&waiver.until.0) else {
+                    scope.diagnostics.push(
+                        Diagnostic::error("semslo::check::invalid_literal", format!("`{}` is not a calendar date", waiver.until.0))
+                            .in_file(source)
+                            .with_label(waiver.until.1, "")
+                            .with_help("write dates as YYYY-MM-DD with a real month and day"),
+                    );
+                    return None;
+                };
+                let until = crate::value::date_start(date).with_timezone(&chrono::Utc);
+                Some(CompiledWaiver { condition, until, reason: waiver.reason.clone(), span: waiver.span })
+            })
+            .collect();
+        let mode_until = rule.mode_until.as_ref().and_then(|(text, span)| {
+            let date = crate::value::parse_date(text);
+            if date.is_none() {
+                scope.diagnostics.push(
+                    Diagnostic::error("semslo::check::invalid_literal", format!("`{text}` is not a calendar date"))
+                        .in_file(source)
+                        .with_label(*span, "")
+                        .with_help("write dates as YYYY-MM-DD with a real month and day"),
+                );
+            }
+            date
+        });
         let expects = rule.expects.iter().map(|expr| scope.condition(expr, "expect")).collect();
         rule_reads_effective |= scope.reads_effective_table;
         first_effective_span = first_effective_span.or(scope.effective_read_span);
         diagnostics.extend(scope.diagnostics);
 
+        if !rule.waivers.is_empty() && !has_event_time {
+            diagnostics.push(
+                Diagnostic::error(
+                    "semslo::check::missing_event_time",
+                    format!("rule `{}` has waivers, but the policy declares no event time", rule.name.name),
+                )
+                .in_file(source)
+                .with_label(rule.waivers[0].span, "a waiver expires at a date, judged by each run's time")
+                .with_help("add `event time PATH` (e.g. `event time outcome.created_at`)"),
+            );
+        }
         if rule_reads_effective && !has_event_time {
             let span = first_effective_span.unwrap_or(rule.head_span);
             diagnostics.push(
@@ -331,7 +372,9 @@ impl SetBuilder {
             file: file_id,
             span: rule.span,
             head_span: rule.head_span,
-            needs_event_time: rule_reads_effective,
+            needs_event_time: rule_reads_effective || !waivers.is_empty(),
+            mode_until,
+            waivers,
         });
     }
 

@@ -59,12 +59,14 @@ impl EvalError {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SkipReason {
     /// The `when` condition was false.
     ConditionFalse,
     /// The `when` condition read something missing.
     FieldMissing { what: String },
+    /// A `waive` line of the rule covers the run.
+    Waived { reason: Option<String> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,6 +149,9 @@ fn decide<'a>(context: &mut Context<'a>, rule: &'a CompiledRule) -> Decision {
             return (Verdict::Error, Vec::new(), Some(error));
         }
     }
+    if let Some(waiver) = matching_waiver(context, rule) {
+        return (Verdict::Skip(SkipReason::Waived { reason: waiver.reason.clone() }), Vec::new(), None);
+    }
     if let Some(condition) = &rule.when {
         match context.condition(condition) {
             Ok(true) => {}
@@ -183,6 +188,17 @@ fn decide<'a>(context: &mut Context<'a>, rule: &'a CompiledRule) -> Decision {
         Verdict::Pass
     };
     (verdict, outcomes, None)
+}
+
+/// The first waiver whose condition holds for the run and whose expiry date is after
+/// the run's event time. A waiver whose condition cannot be decided does not apply:
+/// the run is then judged by the rule as usual.
+fn matching_waiver<'a>(context: &mut Context<'a>, rule: &'a CompiledRule) -> Option<&'a crate::compile::CompiledWaiver> {
+    if rule.waivers.is_empty() {
+        return None;
+    }
+    let at = context.event_time().ok()?;
+    rule.waivers.iter().find(|waiver| at < waiver.until && matches!(context.condition(&waiver.condition), Ok(true)))
 }
 
 /// Evaluates the expects that did not hold again, this time recording what they read.

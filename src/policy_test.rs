@@ -86,6 +86,7 @@ pub fn run(set: &PolicySet) -> TestReport {
                 Verdict::Skip(SkipReason::ConditionFalse) | Verdict::Skip(SkipReason::FieldMissing { .. }) => {
                     entry.when_false = true;
                 }
+                Verdict::Skip(SkipReason::Waived { .. }) => {}
                 _ => entry.when_true = true,
             }
         }
@@ -158,6 +159,10 @@ fn describe_rule_verdict(verdict: &Verdict) -> String {
         Verdict::Error => "errors".to_string(),
         Verdict::Skip(SkipReason::ConditionFalse) => "skips (its `when` is false)".to_string(),
         Verdict::Skip(SkipReason::FieldMissing { what }) => format!("skips ({what} is missing in its `when`)"),
+        Verdict::Skip(SkipReason::Waived { reason }) => match reason {
+            Some(reason) => format!("skips (waived: {reason})"),
+            None => "skips (waived)".to_string(),
+        },
     }
 }
 

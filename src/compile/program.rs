@@ -230,8 +230,22 @@ pub struct CompiledRule {
     pub file: FileId,
     pub span: Span,
     pub head_span: Span,
-    /// Whether any expression of the rule reads an effective-dated table, and so needs the event time.
+    /// Whether the rule reads an effective-dated table or has waivers, and so needs the event time.
     pub needs_event_time: bool,
+    /// `mode shadow until DATE`: when the trial mode should be decided.
+    pub mode_until: Option<NaiveDate>,
+    pub waivers: Vec<CompiledWaiver>,
+}
+
+/// `waive when CONDITION until DATE reason "TEXT"`: runs matching the condition whose
+/// event time is before `until` are skipped by the rule with this reason.
+#[derive(Debug)]
+pub struct CompiledWaiver {
+    pub condition: Node,
+    /// 00:00 UTC of the expiry date.
+    pub until: DateTime<chrono::Utc>,
+    pub reason: Option<String>,
+    pub span: Span,
 }
 
 /// The window an SLO is judged over.

@@ -77,6 +77,8 @@ pub struct RuleSummary {
     /// Skipped because the `when` condition read a missing field: a rule that silently
     /// never applies shows up here.
     pub skip_field_missing: usize,
+    /// Skipped because a `waive` line covered the run.
+    pub skip_waived: usize,
     pub error: usize,
     /// Verdict against expert label, over labelled runs.
     pub labels: LabelTable,
@@ -149,6 +151,7 @@ impl CheckReport {
                     fail: 0,
                     skip_condition_false: 0,
                     skip_field_missing: 0,
+                    skip_waived: 0,
                     error: 0,
                     labels: LabelTable::default(),
                 }
@@ -191,6 +194,7 @@ impl CheckReport {
                 Verdict::Fail => summary.fail += 1,
                 Verdict::Skip(SkipReason::ConditionFalse) => summary.skip_condition_false += 1,
                 Verdict::Skip(SkipReason::FieldMissing { .. }) => summary.skip_field_missing += 1,
+                Verdict::Skip(SkipReason::Waived { .. }) => summary.skip_waived += 1,
                 Verdict::Error => summary.error += 1,
             }
             if let Some(bad) = label {

@@ -210,13 +210,13 @@ fn render_rule_table(out: &mut String, report: &CheckReport) {
     let width = report.rules.iter().map(|r| r.rule.name.len()).max().unwrap_or(4).max(4);
     let _ = writeln!(
         out,
-        "{:<width$}  {:<8}  {:<7}  {:>7}  {:>7}  {:>7}  {:>13}  {:>7}",
-        "rule", "severity", "mode", "pass", "fail", "skip", "skip:missing", "error"
+        "{:<width$}  {:<8}  {:<7}  {:>7}  {:>7}  {:>7}  {:>13}  {:>7}  {:>7}",
+        "rule", "severity", "mode", "pass", "fail", "skip", "skip:missing", "waived", "error"
     );
     for rule in &report.rules {
         let _ = writeln!(
             out,
-            "{:<width$}  {:<8}  {:<7}  {:>7}  {:>7}  {:>7}  {:>13}  {:>7}",
+            "{:<width$}  {:<8}  {:<7}  {:>7}  {:>7}  {:>7}  {:>13}  {:>7}  {:>7}",
             rule.rule.name,
             rule.rule.severity.as_str(),
             rule.rule.mode.as_str(),
@@ -224,6 +224,7 @@ fn render_rule_table(out: &mut String, report: &CheckReport) {
             rule.fail,
             rule.skip_condition_false,
             rule.skip_field_missing,
+            rule.skip_waived,
             rule.error
         );
     }

@@ -247,6 +247,8 @@ pub struct Rule {
     pub title: Option<String>,
     pub severity: RuleSeverity,
     pub mode: RuleMode,
+    /// `mode shadow until 2026-01-31`: the date as written.
+    pub mode_until: Option<(String, Span)>,
     pub segment: Option<Ident>,
     pub owner: Option<String>,
     /// Applicability: the rule is skipped on runs where this is false or reads a missing field.
@@ -254,9 +256,20 @@ pub struct Rule {
     pub lets: Vec<Let>,
     /// Every `expect` must hold for the rule to pass.
     pub expects: Vec<Expr>,
+    pub waivers: Vec<Waiver>,
     pub span: Span,
     /// The span of `rule NAME`, where diagnostics about the whole rule point.
     pub head_span: Span,
+}
+
+/// `waive when CONDITION until DATE reason "TEXT"`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Waiver {
+    pub condition: Expr,
+    /// The expiry date as written: runs whose event time is on or after it are judged again.
+    pub until: (String, Span),
+    pub reason: Option<String>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]

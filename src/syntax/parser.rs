@@ -7,7 +7,7 @@ use pest::iterators::Pair;
 use super::ast::{
     AlertSpec, BinaryOp, Binding, CalendarUnit, CompareOp, Costs, ExpectedVerdict, Expr, ExprKind, FindKind,
     GivenRecord, GoodCondition, Ident, Let, Literal, OrderOp, PolicyFile, QuantifierKind, RegexLiteral, RuleMode,
-    RuleSeverity, Slo, TestCase, TestExpect, TextOp, Use, WindowSpec,
+    RuleSeverity, Slo, TestCase, TestExpect, TextOp, Use, Waiver, WindowSpec,
 };
 use crate::diagnostic::{Diagnostic, SourceFile, Span};
 
@@ -113,8 +113,9 @@ fn rule_description(rule: Rule) -> Option<&'static str> {
         regex => "a regex literal like `/[A-Z]+/`",
         severity => "`critical`, `major` or `minor`",
         mode => "`enforce`, `warn` or `shadow`",
-        title_prop | severity_prop | mode_prop | segment_prop | owner_prop | when_prop | expect_prop | let_decl => {
-            "a rule property (`title`, `severity`, `mode`, `segment`, `owner`, `when`, `let`, `expect`) or `}`"
+        title_prop | severity_prop | mode_prop | segment_prop | owner_prop | when_prop | expect_prop | let_decl
+        | waive_prop => {
+            "a rule property (`title`, `severity`, `mode`, `segment`, `owner`, `when`, `let`, `expect`, `waive`) or `}`"
         }
         use_key | use_effective => "`key`, `effective` or a new line",
         compare_op | or_op | and_op | sum_op | product_op | comparison_tail | within_tail | between_tail | in_tail
@@ -292,18 +293,20 @@ impl Builder<'_> {
             title: None,
             severity: RuleSeverity::default(),
             mode: RuleMode::default(),
+            mode_until: None,
             segment: None,
             owner: None,
             when: None,
             lets: Vec::new(),
             expects: Vec::new(),
+            waivers: Vec::new(),
             span,
         };
         let mut seen: Vec<(&'static str, Span)> = Vec::new();
         for property in inner {
             let property_span = self.span(&property);
             let keyword = property_keyword(property.as_rule());
-            if keyword != "let" && keyword != "expect" {
+            if !matches!(keyword, "let" | "expect" | "waive") {
                 if let Some((_, first)) = seen.iter().find(|(k, _)| *k == keyword) {
                     return Err(self
                         .error(
@@ -336,6 +339,29 @@ impl Builder<'_> {
             rule.lets.push(self.let_decl(property)?);
             return Ok(());
         }
+        if rule_kind == Rule::waive_prop {
+            let span = self.span(&property);
+            let mut parts = property.into_inner();
+            let condition = self.expr(parts.next().expect("grammar: waiver condition"))?.expr;
+            let date = parts.next().expect("grammar: waiver date");
+            let until = (date.as_str().to_string(), self.span(&date));
+            let reason = match parts.next() {
+                Some(text) => Some(self.string(text)?),
+                None => None,
+            };
+            rule.waivers.push(Waiver { condition, until, reason, span });
+            return Ok(());
+        }
+        if rule_kind == Rule::mode_prop {
+            let mut parts = property.into_inner();
+            rule.mode = match parts.next().expect("grammar: mode").as_str() {
+                "enforce" => RuleMode::Enforce,
+                "warn" => RuleMode::Warn,
+                _ => RuleMode::Shadow,
+            };
+            rule.mode_until = parts.next().map(|date| (date.as_str().to_string(), self.span(&date)));
+            return Ok(());
+        }
         let value = property.into_inner().next().expect("grammar: property value");
         match rule_kind {
             Rule::title_prop => rule.title = Some(self.string(value)?),
@@ -346,13 +372,6 @@ impl Builder<'_> {
                     "critical" => RuleSeverity::Critical,
                     "major" => RuleSeverity::Major,
                     _ => RuleSeverity::Minor,
-                }
-            }
-            Rule::mode_prop => {
-                rule.mode = match value.as_str() {
-                    "enforce" => RuleMode::Enforce,
-                    "warn" => RuleMode::Warn,
-                    _ => RuleMode::Shadow,
                 }
             }
             Rule::when_prop => rule.when = Some(self.expr(value)?.expr),
@@ -917,6 +936,7 @@ fn property_keyword(rule: Rule) -> &'static str {
         Rule::owner_prop => "owner",
         Rule::when_prop => "when",
         Rule::let_decl => "let",
+        Rule::waive_prop => "waive",
         _ => "expect",
     }
 }

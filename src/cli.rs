@@ -1,6 +1,8 @@
 //! Command-line interface: one file per subcommand under `cli/`.
 
 mod check;
+mod diff;
+mod explain;
 mod test;
 
 use std::io::IsTerminal;
@@ -49,6 +51,10 @@ enum ColorChoice {
 enum Command {
     /// Evaluate every rule of a policy set on every run of one or more run logs.
     Check(check::CheckArgs),
+    /// Replay runs under two versions of a policy set and show which verdicts change.
+    Diff(diff::DiffArgs),
+    /// Show how each rule reached its verdict on one run, value by value.
+    Explain(explain::ExplainArgs),
     /// Run the `test` blocks of policy sets; prints `N passed, N failed` last.
     Test(test::TestArgs),
 }
@@ -67,6 +73,8 @@ pub fn main() -> std::process::ExitCode {
     let status = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Test(args) => test::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Diff(args) => diff::run(args),
     };
     std::process::ExitCode::from(status as u8)
 }

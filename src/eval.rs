@@ -11,6 +11,7 @@
 //! evaluated again with tracing on, to collect the values that decided it.
 
 mod context;
+pub mod explain;
 mod expr;
 mod functions;
 mod provenance;
@@ -193,7 +194,10 @@ fn decide<'a>(context: &mut Context<'a>, rule: &'a CompiledRule) -> Decision {
 /// The first waiver whose condition holds for the run and whose expiry date is after
 /// the run's event time. A waiver whose condition cannot be decided does not apply:
 /// the run is then judged by the rule as usual.
-fn matching_waiver<'a>(context: &mut Context<'a>, rule: &'a CompiledRule) -> Option<&'a crate::compile::CompiledWaiver> {
+fn matching_waiver<'a>(
+    context: &mut Context<'a>,
+    rule: &'a CompiledRule,
+) -> Option<&'a crate::compile::CompiledWaiver> {
     if rule.waivers.is_empty() {
         return None;
     }

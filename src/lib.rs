@@ -20,9 +20,11 @@
 
 pub mod compile;
 pub mod diagnostic;
+pub mod diff;
 pub mod eval;
 pub mod input;
 pub mod policy_test;
 pub mod report;
+pub mod slo;
 pub mod syntax;
 pub mod value;

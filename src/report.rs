@@ -7,5 +7,5 @@ pub mod text;
 
 pub use summary::{
     CheckReport, ExpectReport, InputSummary, LabelTable, MAX_KEPT_REJECTIONS, MAX_KEPT_VIOLATIONS, PolicyInfo,
-    RejectedRecord, RuleInfo, RuleSummary, Violation, violation,
+    RejectedRecord, RuleInfo, RuleSummary, Violation, run_id, violation,
 };

@@ -37,6 +37,8 @@ pub(super) struct Context<'a> {
     /// While above zero, observations are not recorded (inside `where` filters and
     /// beyond the first few elements of a quantifier), so explanations stay short.
     pub muted: usize,
+    /// The expression tree being collected by `explain`.
+    explain: Option<super::explain::ExplainBuilder>,
 }
 
 impl<'a> Context<'a> {
@@ -50,6 +52,7 @@ impl<'a> Context<'a> {
             steps_left: EVALUATION_BUDGET,
             trace: None,
             muted: 0,
+            explain: None,
         }
     }
 
@@ -65,6 +68,37 @@ impl<'a> Context<'a> {
 
     pub fn finish_trace(&mut self) -> Vec<Observation> {
         self.trace.take().unwrap_or_default()
+    }
+
+    pub fn start_explain(&mut self) {
+        self.explain = Some(super::explain::ExplainBuilder::default());
+    }
+
+    pub fn stop_explain(&mut self) {
+        self.explain = None;
+    }
+
+    /// The trees collected since the last call.
+    pub fn take_explain_roots(&mut self) -> Vec<super::explain::ExplainNode> {
+        self.explain.as_mut().map(|builder| builder.roots()).unwrap_or_default()
+    }
+
+    pub(super) fn explain_enter(&mut self) -> bool {
+        match &mut self.explain {
+            Some(builder) => {
+                builder.enter();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(super) fn explain_exit(&mut self, node: &Node, result: &Result<Value<'a>, EvalError>) {
+        let text = self.text(node.span).to_string();
+        let keep = super::explain::worth_showing(node, result);
+        if let Some(builder) = &mut self.explain {
+            builder.exit(text, result, keep);
+        }
     }
 
     pub fn tracing(&self) -> bool {

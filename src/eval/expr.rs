@@ -26,6 +26,15 @@ pub(super) fn invalid(message: impl Into<String>, span: crate::diagnostic::Span)
 
 impl<'a> Context<'a> {
     pub fn eval(&mut self, node: &'a Node) -> Eval<'a> {
+        if !self.explain_enter() {
+            return self.eval_node(node);
+        }
+        let result = self.eval_node(node);
+        self.explain_exit(node, &result);
+        result
+    }
+
+    fn eval_node(&mut self, node: &'a Node) -> Eval<'a> {
         self.tick(node.span)?;
         match &node.kind {
             NodeKind::Constant(constant) => Ok(constant_value(constant)),

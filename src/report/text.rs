@@ -112,7 +112,8 @@ fn is_redundant(observation: &Observation, all: &[Observation]) -> bool {
     })
 }
 
-fn describe(observation: &Observation) -> Option<String> {
+/// One line, in business terms, for an observation.
+pub fn describe(observation: &Observation) -> Option<String> {
     Some(match observation {
         Observation::Read { expression, value, bindings } => {
             let context = if bindings.is_empty() { String::new() } else { format!(" (where {})", bindings.join(", ")) };

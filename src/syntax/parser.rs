@@ -185,9 +185,12 @@ struct Builder<'s> {
 }
 
 impl Builder<'_> {
+    /// The pair's span without trailing white space and comments, which pest includes
+    /// when an optional element after the pair's last token did not match.
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let span = pair.as_span();
-        Span::new(span.start() + self.offset, span.end() + self.offset)
+        let length = content_length(pair.as_str());
+        Span::new(span.start() + self.offset, span.start() + length + self.offset)
     }
 
     fn ident(&self, pair: Pair<Rule>) -> Ident {
@@ -939,6 +942,40 @@ fn property_keyword(rule: Rule) -> &'static str {
         Rule::waive_prop => "waive",
         _ => "expect",
     }
+}
+
+/// Length of `text` without trailing white space and `#` comments.
+fn content_length(text: &str) -> usize {
+    let mut end = text.trim_end().len();
+    loop {
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        match comment_start(&text[line_start..end]) {
+            Some(hash) if line_start + hash > 0 => end = text[..line_start + hash].trim_end().len(),
+            _ => return end,
+        }
+    }
+}
+
+/// Byte position of a `#` that starts a comment in `line`, skipping `#` inside strings
+/// and regex literals.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some(_), _) if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"') => quote = Some('"'),
+            (None, '/') if line[..i].trim_end().ends_with("matches") || line[..i].trim_end().ends_with("contains") => {
+                quote = Some('/')
+            }
+            (None, '#') => return Some(i),
+            (None, _) => {}
+        }
+    }
+    None
 }
 
 /// Resolves `\"`, `\\`, `\n`, `\r`, `\t` and `\u{HEX}`; returns the bad escape on error.

@@ -3,6 +3,9 @@
 mod check;
 mod diff;
 mod explain;
+mod export;
+mod lint;
+mod report;
 mod test;
 
 use std::io::IsTerminal;
@@ -55,6 +58,12 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Show how each rule reached its verdict on one run, value by value.
     Explain(explain::ExplainArgs),
+    /// Export the SLOs as Prometheus rules or OpenSLO documents.
+    Export(export::ExportArgs),
+    /// Report each SLO over run logs: SLI, error budget, burn rates, alerts, breakdowns, calibration.
+    Report(report::ReportArgs),
+    /// Report every problem of every policy set, with codes, places and fixes (exit 0 clean, 1 findings, 2 usage).
+    Lint(lint::LintArgs),
     /// Run the `test` blocks of policy sets; prints `N passed, N failed` last.
     Test(test::TestArgs),
 }
@@ -65,6 +74,9 @@ pub fn main() -> std::process::ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
+            if error.use_stderr() && lint::invoked(&std::env::args_os().collect::<Vec<_>>()) {
+                return lint::LintStatus::Usage.into();
+            }
             let status = if error.use_stderr() { ExitStatus::InvalidInput } else { ExitStatus::Success };
             return std::process::ExitCode::from(status as u8);
         }
@@ -74,7 +86,10 @@ pub fn main() -> std::process::ExitCode {
         Command::Check(args) => check::run(args),
         Command::Test(args) => test::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Export(args) => export::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Lint(args) => return lint::run(args, cli.color).into(),
+        Command::Report(args) => report::run(args),
     };
     std::process::ExitCode::from(status as u8)
 }
@@ -104,6 +119,6 @@ fn install_panic_hook() {
 /// Prints diagnostics to stderr through the installed renderer.
 pub fn print_diagnostics<'d>(diagnostics: impl IntoIterator<Item = &'d Diagnostic>) {
     for diagnostic in diagnostics {
-        eprintln!("{:?}", miette::Report::new(diagnostic.clone()));
+        eprintln!("{:?}", miette::Report::new(diagnostic.renderable()));
     }
 }

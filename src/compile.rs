@@ -5,6 +5,7 @@
 //! set is returned only when no diagnostic is an error.
 
 mod program;
+pub mod projection;
 mod resolve;
 mod slo;
 pub mod table;
@@ -125,7 +126,9 @@ fn discover_in(dir: &Path, sets: &mut Vec<PathBuf>, depth: usize) -> std::io::Re
     Ok(())
 }
 
-fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+/// Lists the `.slo` files of the policy set at `path` (a file, or every `.slo` file below a
+/// directory), in path order.
+pub fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let metadata = std::fs::metadata(path).map_err(|error| {
         Diagnostic::error("semslo::load::not_found", format!("cannot open policy path `{}`: {error}", path.display()))
             .with_help("pass a `.slo` file or a directory of them with `--policy`")
@@ -177,6 +180,7 @@ pub fn compile_sources(sources: &[SourceFile]) -> (Option<PolicySet>, Diagnostic
     }
     builder.check_duplicate_rules(&mut diagnostics);
     let set = builder.finish(&mut diagnostics);
+    dedupe(&mut diagnostics);
     (set, diagnostics)
 }
 
@@ -210,7 +214,7 @@ impl SetBuilder {
         let mut lets: HashMap<String, (LetId, types::Ty, bool)> = HashMap::new();
         for declaration in &ast.lets {
             let mut scope = Scope::new(source, &tables, lets.clone());
-            let (node, ty) = scope.expr(&declaration.value);
+            let (node, ty) = scope.let_value(&declaration.value);
             let effective = scope.reads_effective_table;
             diagnostics.extend(scope.diagnostics);
             if tables.contains_key(&declaration.name.name) || lets.contains_key(&declaration.name.name) {
@@ -287,7 +291,7 @@ impl SetBuilder {
         let mut first_effective_span = None;
         for declaration in &rule.lets {
             let mut scope = Scope::new(source, tables, lets.clone());
-            let (node, ty) = scope.expr(&declaration.value);
+            let (node, ty) = scope.let_value(&declaration.value);
             let effective = scope.reads_effective_table;
             diagnostics.extend(scope.diagnostics);
             let name = &declaration.name.name;
@@ -482,6 +486,16 @@ impl SetBuilder {
             hash,
         })
     }
+}
+
+/// Drops repeats: one check can meet the same problem twice (both bounds of a
+/// `between` against one value), and a reader needs it once.
+fn dedupe(diagnostics: &mut Diagnostics) {
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.0.retain(|d| {
+        let place = d.labels.first().map(|l| (l.span.start, l.span.end));
+        seen.insert((d.code, d.message.clone(), place, d.source.as_ref().map(|s| s.name().to_string())))
+    });
 }
 
 fn hash_part(hasher: &mut Sha256, name: &str, bytes: &[u8]) {

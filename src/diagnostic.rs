@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, SourceCode};
+use miette::{LabeledSpan, MietteError, MietteSpanContents, NamedSource, SourceCode, SpanContents};
 
 /// One policy file's text, shared by every diagnostic that points into it.
 ///
@@ -18,8 +18,41 @@ use miette::{LabeledSpan, NamedSource, SourceCode};
 pub struct SourceFile {
     path: PathBuf,
     display_name: Arc<str>,
-    named: Arc<NamedSource<Arc<str>>>,
+    named: Arc<CharColumnSource>,
     text: Arc<str>,
+}
+
+/// The file's text as miette reads it, reporting columns in characters rather than
+/// bytes, so a location after non-ASCII text matches [`SourceFile::line_column`].
+struct CharColumnSource {
+    named: NamedSource<Arc<str>>,
+    name: String,
+    text: Arc<str>,
+}
+
+impl SourceCode for CharColumnSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let contents = self.named.read_span(span, context_lines_before, context_lines_after)?;
+        if context_lines_before != 0 {
+            return Ok(contents);
+        }
+        let offset = span.offset().min(self.text.len());
+        let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let column = self.text.get(line_start..offset).map_or(contents.column(), |before| before.chars().count());
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            column,
+            contents.line_count(),
+        )))
+    }
 }
 
 impl SourceFile {
@@ -28,6 +61,7 @@ impl SourceFile {
         let text: Arc<str> = Arc::from(text.strip_prefix('\u{FEFF}').unwrap_or(text));
         let display_name = display_name.into();
         let named = NamedSource::new(&display_name, Arc::clone(&text)).with_language("semslo");
+        let named = CharColumnSource { named, name: display_name.to_string(), text: Arc::clone(&text) };
         SourceFile { path: path.into(), display_name, named: Arc::new(named), text }
     }
 
@@ -275,12 +309,38 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, candidate)| candidate)
 }
 
+/// Longest source line shown in a rendered snippet; a diagnostic on a longer line is
+/// rendered with its location only. The renderer cannot draw columns past 65,535.
+const MAX_SNIPPET_LINE: usize = 4_096;
+
+impl Diagnostic {
+    /// A copy that any renderer can draw: the same diagnostic, or, when its place is on
+    /// a line too long to show, one that names the place in words instead.
+    pub fn renderable(&self) -> Diagnostic {
+        let (Some(source), Some(label)) = (&self.source, self.labels.first()) else { return self.clone() };
+        let text = source.text();
+        let start = label.span.start.min(text.len());
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        if line_end - line_start <= MAX_SNIPPET_LINE {
+            return self.clone();
+        }
+        let location = self.location().unwrap_or_default();
+        Diagnostic {
+            message: format!("{} (at {location}, on a line too long to show)", self.message),
+            labels: Vec::new(),
+            source: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// Renders a diagnostic as plain text (no colour) at `width` columns, the way the
 /// CLI prints it with `--color never`; stable enough for snapshot tests.
 pub fn render_plain(diagnostic: &Diagnostic, width: usize) -> String {
     let handler =
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_width(width);
     let mut out = String::new();
-    handler.render_report(&mut out, diagnostic).expect("rendering to a String cannot fail");
+    handler.render_report(&mut out, &diagnostic.renderable()).expect("rendering to a String cannot fail");
     out
 }

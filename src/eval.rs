@@ -125,6 +125,17 @@ pub fn evaluate(set: &PolicySet, record: &Json) -> Vec<RuleVerdict> {
     (0..set.rules.len()).map(|i| evaluate_rule(&mut context, i)).collect()
 }
 
+/// Evaluates every rule of `set` on `record` without explanations: the fast path for
+/// counting. Call [`evaluate`] on the full record for the runs whose details are shown.
+pub fn decide_all(set: &PolicySet, record: &Json) -> Vec<RuleVerdict> {
+    let mut context = Context::new(set, record);
+    set.rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| RuleVerdict { rule: index, verdict: decide(&mut context, rule).0, explanation: None })
+        .collect()
+}
+
 /// Evaluates the rule at `index` of `set` on `record`, with its explanation when it fails or errors.
 pub fn evaluate_one(set: &PolicySet, record: &Json, index: usize) -> RuleVerdict {
     let mut context = Context::new(set, record);

@@ -27,6 +27,7 @@ mod json_array;
 mod jsonl;
 mod location;
 mod parse;
+pub mod projected;
 mod scanner;
 mod source;
 mod tau2_bench;
@@ -34,6 +35,14 @@ mod tau_bench;
 mod yaml;
 
 pub use yaml::parse_document as parse_yaml_document;
+
+/// Parses one JSON Lines line (without its line end) the way the JSON Lines reader
+/// does: the record must be one JSON object; the error is the reason it is not.
+pub fn parse_json_line(text: &[u8]) -> Result<serde_json::Value, String> {
+    parse::parse_json(text, parse::TextStart { line: 1, column: 1 }, parse::PositionStyle::Column)
+        .and_then(parse::expect_object)
+        .map(serde_json::Value::Object)
+}
 
 use std::fmt;
 use std::path::Path;

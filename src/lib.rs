@@ -18,10 +18,13 @@
     reason = "diagnostics are built only on the error path, where their size costs nothing measurable"
 )]
 
+pub mod batch;
+pub mod check;
 pub mod compile;
 pub mod diagnostic;
 pub mod diff;
 pub mod eval;
+pub mod export;
 pub mod input;
 pub mod policy_test;
 pub mod report;

@@ -9,7 +9,8 @@
 //! - **Time.** Timestamps keep their offset but compare as instants (UTC). A text value
 //!   meets a timestamp or date only through an explicit comparison or arithmetic with
 //!   one, where it is parsed as RFC 3339; a date used with a timestamp stands for
-//!   00:00:00 UTC of that day.
+//!   00:00:00 UTC of that day. Two texts that are both RFC 3339 timestamps compare and
+//!   subtract as instants.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -68,9 +69,9 @@ impl<'a> Value<'a> {
         Ok(match json {
             Json::Null => Value::Null,
             Json::Bool(b) => Value::Bool(*b),
-            Json::Number(n) => {
-                Value::Number(parse_decimal(&n.to_string()).ok_or_else(|| NumberOutOfRange(n.to_string()))?)
-            }
+            // A number past 28 digits stays opaque JSON: present (for `exists`), but an
+            // error wherever it is compared or computed with.
+            Json::Number(n) => parse_decimal(&n.to_string()).map_or(Value::Json(JsonRef::Borrowed(json)), Value::Number),
             Json::String(s) => Value::Text(Cow::Borrowed(s)),
             Json::Array(_) | Json::Object(_) => Value::Json(JsonRef::Borrowed(json)),
         })
@@ -81,9 +82,10 @@ impl<'a> Value<'a> {
         Ok(match json {
             Json::Null => Value::Null,
             Json::Bool(b) => Value::Bool(b),
-            Json::Number(n) => {
-                Value::Number(parse_decimal(&n.to_string()).ok_or_else(|| NumberOutOfRange(n.to_string()))?)
-            }
+            Json::Number(n) => match parse_decimal(&n.to_string()) {
+                Some(decimal) => Value::Number(decimal),
+                None => Value::Json(JsonRef::Owned(Arc::new(Json::Number(n)))),
+            },
             Json::String(s) => Value::Text(Cow::Owned(s)),
             other => Value::Json(JsonRef::Owned(Arc::new(other))),
         })
@@ -114,6 +116,7 @@ impl<'a> Value<'a> {
             Value::Json(json) => match json.get() {
                 Json::Array(_) => "list",
                 Json::Object(_) => "object",
+                Json::Number(_) => "number with more than 28 significant digits",
                 _ => "value",
             },
             Value::List(_) => "list",
@@ -171,6 +174,14 @@ pub fn decimal_to_json(n: Decimal) -> Json {
 /// Parses an RFC 3339 timestamp (`2025-11-03T14:03:38Z`, `...+02:00`, fractional seconds allowed).
 pub fn parse_timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(text).ok()
+}
+
+/// Parses text that has the shape of an RFC 3339 timestamp (`YYYY-MM-DDThh:mm:ss...`);
+/// the shape test comes first so ordinary text costs no parse attempt.
+pub fn timestamp_text(text: &str) -> Option<DateTime<FixedOffset>> {
+    let bytes = text.as_bytes();
+    let shaped = bytes.len() >= 20 && bytes[4] == b'-' && bytes[7] == b'-' && matches!(bytes[10], b'T' | b't' | b' ');
+    if shaped { parse_timestamp(text) } else { None }
 }
 
 /// Parses a calendar date `YYYY-MM-DD`.
@@ -259,9 +270,20 @@ pub enum Comparison {
 pub fn compare(left: &Value<'_>, right: &Value<'_>) -> Comparison {
     let left = left.unwrap_element();
     let right = right.unwrap_element();
+    for side in [left, right] {
+        if let Value::Json(json) = side {
+            if let Json::Number(n) = json.get() {
+                return Comparison::Mismatch(format!("number `{n}` has more than 28 significant digits"));
+            }
+        }
+    }
     match (left, right) {
         (Value::Number(a), Value::Number(b)) => Comparison::Ordered(a.cmp(b)),
-        (Value::Text(a), Value::Text(b)) => Comparison::Ordered(a.as_ref().cmp(b.as_ref())),
+        (Value::Text(a), Value::Text(b)) => match (timestamp_text(a), timestamp_text(b)) {
+            // Two RFC 3339 timestamps in text compare as instants, whatever their offsets.
+            (Some(a), Some(b)) => Comparison::Ordered(a.cmp(&b)),
+            _ => Comparison::Ordered(a.as_ref().cmp(b.as_ref())),
+        },
         (Value::Duration(a), Value::Duration(b)) => Comparison::Ordered(a.cmp(b)),
         (Value::Date(a), Value::Date(b)) => Comparison::Ordered(a.cmp(b)),
         (Value::Timestamp(_) | Value::Date(_), Value::Timestamp(_) | Value::Date(_)) => {
@@ -389,9 +411,11 @@ mod tests {
     }
 
     #[test]
-    fn number_too_long_is_out_of_range() {
+    fn number_too_long_stays_opaque() {
         let json: Json = serde_json::from_str("123456789012345678901234567890123").unwrap();
-        assert!(Value::from_json(&json).is_err());
+        let value = Value::from_json(&json).unwrap();
+        assert_eq!(value.type_name(), "number with more than 28 significant digits");
+        assert!(matches!(compare(&value, &number("1")), Comparison::Mismatch(_)));
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! `semslo check`: evaluate a policy set over run logs and report violations.
 
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
-use semslo::compile;
-use semslo::eval;
+use semslo::batch::{self, LineResult};
+use semslo::compile::projection::Projection;
+use semslo::compile::{self, PolicySet};
+use semslo::eval::{self, Verdict};
 use semslo::input::{self, InputFormat, Source};
 use semslo::report::{self, CheckReport};
+use semslo::slo::{ReportBuilder, ReportOptions, SloState};
 
 use super::{ExitStatus, print_diagnostics};
 
@@ -32,12 +36,23 @@ pub struct CheckArgs {
     /// Most violations printed in full in text output; 0 prints all.
     #[arg(long, default_value_t = 50, value_name = "N")]
     limit: usize,
+
+    /// Worker threads for JSON Lines input; default: the number of cores. Output is the
+    /// same, in the same order, for every value.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+
+    /// Report time the SLO windows end at (RFC 3339); default: the latest event time in the input.
+    #[arg(long, value_name = "RFC3339", value_parser = super::report::parse_at)]
+    at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum OutputFormat {
     Text,
     Json,
+    /// One JSON line of counts: runs checked, runs failing each rule, runs passing all.
+    Counts,
 }
 
 /// Records between two progress updates.
@@ -56,37 +71,31 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     };
 
     let mut report = CheckReport::new(&set);
+    if args.format == OutputFormat::Counts {
+        report.max_kept_violations = 0;
+    }
+    let mut slos = ReportBuilder::new(&set, ReportOptions { at: args.at });
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let mut projection = Projection::of(&set);
+    for path in RECORD_FIELDS_REPORTED {
+        projection.keep(path);
+    }
     let progress = progress_bar();
     for path in &args.records {
         let source = if path.as_os_str() == "-" { Source::Stdin } else { Source::Path(path.clone()) };
-        let stream = match input::read_records(source, args.input_format) {
-            Ok(stream) => stream,
-            Err(error) => {
-                eprintln!("{:?}", miette::Report::new(error));
-                return ExitStatus::InvalidInput;
-            }
+        let result = if reads_json_lines(&source, args.input_format) {
+            check_json_lines(&set, &projection, source, jobs, &mut report, &mut slos, progress.as_ref())
+        } else {
+            check_records(&set, source, args.input_format, &mut report, &mut slos, progress.as_ref())
         };
-        for item in stream {
-            match item {
-                Ok(record) => {
-                    let location = record.location.to_string();
-                    let verdicts = eval::evaluate(&set, &record.value);
-                    report.add_run(&set, &record.value, &location, verdicts);
-                }
-                Err(error) => {
-                    report.add_rejected(&error.location.file, error.location.line, error.reason.clone());
-                }
-            }
-            if let Some(bar) = &progress {
-                if report.input.records_read % PROGRESS_EVERY == 0 {
-                    bar.set_position(report.input.records_read as u64);
-                }
-            }
+        if let Err(status) = result {
+            return status;
         }
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    report.slos = slos.finish().slos;
 
     let rendered = match args.format {
         OutputFormat::Text => {
@@ -94,6 +103,7 @@ pub fn run(args: CheckArgs) -> ExitStatus {
             report::text::render(&report, report::text::TextOptions { max_violations: limit })
         }
         OutputFormat::Json => report::json::render(&report),
+        OutputFormat::Counts => format!("{}\n", report.counts_line()),
     };
     let mut stdout = std::io::stdout().lock();
     if let Err(error) = stdout.write_all(rendered.as_bytes()).and_then(|()| stdout.flush()) {
@@ -103,13 +113,127 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         }
     }
 
-    if report.has_enforced_violations() {
+    let slo_missed = report.slos.iter().any(|slo| slo.status == SloState::Missed);
+    if report.has_enforced_violations() || slo_missed {
         ExitStatus::Violations
     } else if report.input.records_rejected > 0 {
         ExitStatus::InvalidInput
     } else {
         ExitStatus::Success
     }
+}
+
+/// Record fields the report reads besides those the rules read: run ids, labels, and the
+/// step, checkpoint and workflow facts of the SLO section.
+const RECORD_FIELDS_REPORTED: &[&str] = &[
+    "run_id",
+    "id",
+    "workflow",
+    "labels.expert_verdict",
+    "labels.note",
+    "steps[].name",
+    "steps[].status",
+    "checkpoints[].name",
+    "checkpoints[].decision",
+];
+
+/// JSON Lines files (by option or extension) go through the projecting reader.
+fn reads_json_lines(source: &Source, format: InputFormat) -> bool {
+    match (format, source) {
+        (InputFormat::Jsonl, _) => true,
+        (InputFormat::Auto, Source::Path(path)) => {
+            path.extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"))
+        }
+        _ => false,
+    }
+}
+
+/// Checks a JSON Lines input with the projecting reader on `jobs` threads. Runs whose
+/// violations the report keeps in full are parsed again whole, for their explanations.
+fn check_json_lines(
+    set: &PolicySet,
+    projection: &Projection,
+    source: Source,
+    jobs: usize,
+    report: &mut CheckReport,
+    slos: &mut ReportBuilder<'_>,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<(), ExitStatus> {
+    let (reader, name): (Box<dyn Read + Send>, Arc<str>) = match &source {
+        Source::Stdin => (Box::new(std::io::stdin()), Arc::from(input::STDIN_NAME)),
+        Source::Path(path) => match std::fs::File::open(path) {
+            Ok(file) => (Box::new(file), Arc::from(path.display().to_string())),
+            Err(error) => {
+                // The standard reader words the error, with its code and help.
+                if let Err(error) = input::read_records(Source::Path(path.clone()), InputFormat::Jsonl) {
+                    eprintln!("{:?}", miette::Report::new(error));
+                } else {
+                    eprintln!("semslo: cannot open `{}`: {error}", path.display());
+                }
+                return Err(ExitStatus::InvalidInput);
+            }
+        },
+    };
+    let outcome = batch::check_lines(set, projection, reader, name, jobs, |line| {
+        match line {
+            LineResult::Run(run) => {
+                let location = run.location.to_string();
+                let failing = run.verdicts.iter().any(|v| matches!(v.verdict, Verdict::Fail | Verdict::Error));
+                let verdicts = match failing && report.keeps_more_violations() {
+                    true => run.full_record().map(|full| eval::evaluate(set, &full)).unwrap_or(run.verdicts),
+                    false => run.verdicts,
+                };
+                slos.add_run(&run.record, &location, &verdicts);
+                report.add_run(set, &run.record, &location, verdicts);
+            }
+            LineResult::Rejected(error) => {
+                report.add_rejected(&error.location.file, error.location.line, error.reason.clone());
+            }
+        }
+        if let Some(bar) = progress {
+            if report.input.records_read % PROGRESS_EVERY == 0 {
+                bar.set_position(report.input.records_read as u64);
+            }
+        }
+    });
+    outcome.map_err(|error| {
+        eprintln!("semslo: reading the records failed: {error}");
+        ExitStatus::InvalidInput
+    })
+}
+
+/// Checks any other input through the standard record readers.
+fn check_records(
+    set: &PolicySet,
+    source: Source,
+    format: InputFormat,
+    report: &mut CheckReport,
+    slos: &mut ReportBuilder<'_>,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<(), ExitStatus> {
+    let stream = input::read_records(source, format).map_err(|error| {
+        eprintln!("{:?}", miette::Report::new(error));
+        ExitStatus::InvalidInput
+    })?;
+    for item in stream {
+        match item {
+            Ok(record) => {
+                let location = record.location.to_string();
+                let verdicts = eval::evaluate(set, &record.value);
+                slos.add_run(&record.value, &location, &verdicts);
+                report.add_run(set, &record.value, &location, verdicts);
+            }
+            Err(error) => {
+                report.add_rejected(&error.location.file, error.location.line, error.reason.clone());
+            }
+        }
+        if let Some(bar) = progress {
+            if report.input.records_read % PROGRESS_EVERY == 0 {
+                bar.set_position(report.input.records_read as u64);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn progress_bar() -> Option<indicatif::ProgressBar> {

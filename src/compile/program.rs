@@ -52,6 +52,7 @@ pub enum Function {
     Number,
     Text,
     Distinct,
+    Concat,
 }
 
 /// Name, accepted argument counts, and one-line description of each function.
@@ -66,7 +67,13 @@ pub const FUNCTIONS: &[(&str, Function, usize, usize, &str)] = &[
     ("sum", Function::Sum, 1, 1, "sum of a list of numbers or durations"),
     ("round", Function::Round, 1, 2, "number rounded half away from zero to the given places (default 0)"),
     ("date", Function::Date, 1, 1, "the calendar date (UTC) of a timestamp, or text parsed as a date"),
-    ("timestamp", Function::Timestamp, 1, 1, "text parsed as an RFC 3339 timestamp"),
+    (
+        "timestamp",
+        Function::Timestamp,
+        1,
+        2,
+        "text parsed as an RFC 3339 timestamp; with a second argument (`\"-05:00\"` or `\"America/New_York\"`), a time written without an offset is read in that zone",
+    ),
     ("days", Function::Days, 1, 1, "a duration in days, as a decimal number"),
     ("hours", Function::Hours, 1, 1, "a duration in hours, as a decimal number"),
     ("minutes", Function::Minutes, 1, 1, "a duration in minutes, as a decimal number"),
@@ -85,6 +92,7 @@ pub const FUNCTIONS: &[(&str, Function, usize, usize, &str)] = &[
     ("number", Function::Number, 1, 1, "text parsed as an exact decimal number"),
     ("text", Function::Text, 1, 1, "a value written as text"),
     ("distinct", Function::Distinct, 1, 1, "a list without repeated elements, first occurrence kept"),
+    ("concat", Function::Concat, 1, usize::MAX, "texts and numbers joined into one text"),
 ];
 
 #[derive(Debug)]

@@ -131,6 +131,7 @@ impl<'a> Scope<'a> {
                 let (h, ht) = self.value_expr(high);
                 self.check_comparable(vt, lt, span);
                 self.check_comparable(vt, ht, span);
+                self.check_comparable(lt, ht, span);
                 let kind =
                     NodeKind::Between { value: Box::new(v), low: Box::new(l), high: Box::new(h), negated: *negated };
                 (kind, Ty::Bool)
@@ -208,6 +209,11 @@ impl<'a> Scope<'a> {
             }
         };
         (Node { kind, span }, ty)
+    }
+
+    /// Compiles the value of a `let`, which may not be a bare table.
+    pub fn let_value(&mut self, expr: &Expr) -> (Node, Ty) {
+        self.value_expr(expr)
     }
 
     /// Compiles an expression used as a value, where a bare table name is not allowed.
@@ -346,7 +352,7 @@ impl<'a> Scope<'a> {
             | Function::Seconds
             | Function::Number => Ty::Number,
             Function::Round => Ty::Number,
-            Function::Lower | Function::Upper | Function::Trim | Function::Text => Ty::Text,
+            Function::Lower | Function::Upper | Function::Trim | Function::Text | Function::Concat => Ty::Text,
             Function::Date => Ty::Date,
             Function::Timestamp => Ty::Timestamp,
             Function::Keys | Function::Values | Function::Distinct => Ty::List,

@@ -1,4 +1,4 @@
-//! Reference data: sets and tables loaded from CSV, JSON or YAML beside a policy.
+//! Reference data: sets and tables loaded from CSV, text, JSON or YAML beside a policy.
 //!
 //! **Effective dating.** A table declared with `effective FROM..UNTIL` gives each row
 //! a validity interval: `FROM` inclusive, `UNTIL` exclusive, an empty cell meaning
@@ -114,6 +114,7 @@ pub fn load(path: &Path, spec: &TableSpec<'_>) -> Result<Table, TableError> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
     let raw_rows = match extension.as_str() {
         "csv" => csv_rows(text, spec)?,
+        "txt" => text_rows(text, spec)?,
         "json" => {
             let json: Json = serde_json::from_str(text).map_err(|e| {
                 table_error(
@@ -132,7 +133,7 @@ pub fn load(path: &Path, spec: &TableSpec<'_>) -> Result<Table, TableError> {
         _ => {
             return Err(table_error(
                 format!("`{}` has an unsupported extension", spec.display_path),
-                "reference data must be a `.csv`, `.json`, `.yaml` or `.yml` file",
+                "reference data must be a `.csv`, `.txt`, `.json`, `.yaml` or `.yml` file",
             ));
         }
     };
@@ -176,6 +177,24 @@ fn csv_rows(text: &str, spec: &TableSpec<'_>) -> Result<Vec<RawRow>, TableError>
         rows.push((line, Json::Object(object)));
     }
     Ok(rows)
+}
+
+/// A set from a text file: one value per line; blank lines and lines starting with `#`
+/// are skipped, and surrounding white space is removed.
+fn text_rows(text: &str, spec: &TableSpec<'_>) -> Result<Vec<RawRow>, TableError> {
+    if spec.key.is_some() || spec.effective.is_some() {
+        return Err(table_error(
+            format!("`{}` is a plain list of values, so it has no columns for `key` or `effective`", spec.display_path),
+            "use a CSV file for a table with columns, or drop `key ...` and `effective ...`",
+        ));
+    }
+    Ok(text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.trim()))
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+        .map(|(line_number, line)| (line_number, Json::String(line.to_string())))
+        .collect())
 }
 
 /// Types a CSV cell: empty is null, decimal text is a number, `true`/`false` are
@@ -367,6 +386,19 @@ pub fn resolve_path(policy_dir: &Path, relative: &str) -> Result<PathBuf, TableE
     };
     if Path::new(relative).is_absolute() {
         return Err(outside());
+    }
+    // Judge `..` by the path as written first, so a missing file outside the directory
+    // is reported as outside rather than as missing.
+    let mut depth = 0i32;
+    for component in Path::new(relative).components() {
+        match component {
+            std::path::Component::ParentDir => depth -= 1,
+            std::path::Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return Err(outside());
+        }
     }
     let root = policy_dir
         .canonicalize()

@@ -56,6 +56,8 @@ pub fn arithmetic(op: BinaryOp, a: Ty, b: Ty) -> Option<Ty> {
     use Ty::*;
     let temporal = |t: Ty| t.is_temporal() || t == Text;
     Some(match (op, a, b) {
+        // A number added to or subtracted from anything valid gives a number.
+        (Add | Subtract, Unknown, Number) | (Add | Subtract, Number, Unknown) => Number,
         (_, Unknown, _) | (_, _, Unknown) => Unknown,
         (Add | Subtract | Multiply | Divide, Number, Number) => Number,
         (Add | Subtract, Duration, Duration) => Duration,

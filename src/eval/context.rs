@@ -179,10 +179,11 @@ fn to_instant(value: &Value<'_>, text: &str, span: Span) -> Result<DateTime<Utc>
     match value.unwrap_element() {
         Value::Timestamp(t) => Ok(t.with_timezone(&Utc)),
         Value::Date(d) => Ok(date_start(*d).with_timezone(&Utc)),
-        Value::Text(s) => match coerce_text(s, &Value::Null) {
-            Ok(Value::Timestamp(t)) => Ok(t.with_timezone(&Utc)),
+        Value::Text(s) => match (coerce_text(s, &Value::Null), crate::value::parse_date(s)) {
+            (Ok(Value::Timestamp(t)), _) => Ok(t.with_timezone(&Utc)),
+            (_, Some(date)) => Ok(date_start(date).with_timezone(&Utc)),
             _ => Err(EvalError::Invalid {
-                message: format!("event time `{text}` is `{s}`, not an RFC 3339 timestamp"),
+                message: format!("event time `{text}` is `{s}`, not an RFC 3339 timestamp or a date"),
                 span,
             }),
         },

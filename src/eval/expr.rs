@@ -127,10 +127,12 @@ impl<'a> Context<'a> {
                 None => return Err(self.missing_field(node, base)),
             },
             Value::Null => {
-                return Err(EvalError::Missing {
-                    what: format!("field `{}` (`{}` is null)", self.text(node.span), self.text(base.span)),
-                    span: node.span,
-                });
+                let why = if matches!(base.kind, NodeKind::Find { .. }) {
+                    format!("no element matched `{}`", self.text(base.span))
+                } else {
+                    format!("`{}` is null", self.text(base.span))
+                };
+                return Err(EvalError::Missing { what: format!("field `{}` ({why})", self.text(node.span)), span: node.span });
             }
             other => {
                 return Err(invalid(
@@ -394,7 +396,8 @@ impl<'a> Context<'a> {
         let held = match tolerance {
             Some(tolerance) => {
                 let tolerance_value = self.eval(tolerance)?;
-                let close = within_tolerance(&l, &r, &tolerance_value, tolerance, node.span, self.text(node.span))?;
+                let is_percent = self.is_percent(tolerance);
+                let close = within_tolerance(&l, &r, &tolerance_value, is_percent, node.span, self.text(node.span))?;
                 match op {
                     CompareOp::Equal => close,
                     CompareOp::NotEqual => !close,
@@ -412,6 +415,15 @@ impl<'a> Context<'a> {
             });
         }
         Ok(Value::Bool(held))
+    }
+
+    /// Whether a tolerance was written as a percentage, directly or through `let`s.
+    fn is_percent(&self, node: &Node) -> bool {
+        match &node.kind {
+            NodeKind::Constant(Constant::Percent(_)) => true,
+            NodeKind::Let(id) => self.is_percent(&self.set.lets[*id].value),
+            _ => false,
+        }
     }
 
     fn eval_between(
@@ -534,11 +546,13 @@ impl<'a> Context<'a> {
 
     /// Evaluates a binding's list and calls `visit` for every element that passes the
     /// filter, with the variable in scope; `visit` returns `false` to stop early.
-    /// Returns the list length and how many elements passed the filter; filter errors
-    /// are returned unless `visit` stopped first.
+    /// Returns the list length and how many elements passed the filter. With `strict`,
+    /// a filter error ends the walk at once (`first` must not skip an element it cannot
+    /// judge); otherwise filter errors are returned unless `visit` stopped first.
     fn for_each_element(
         &mut self,
         binding: &'a CompiledBinding,
+        strict: bool,
         mut visit: impl FnMut(&mut Self, usize) -> Result<bool, EvalError>,
     ) -> Result<(usize, usize), EvalError> {
         let list = self.eval(&binding.collection)?;
@@ -558,6 +572,10 @@ impl<'a> Context<'a> {
             let passes = match filtered {
                 Some(result) => match result {
                     Ok(passes) => passes,
+                    Err(error) if strict => {
+                        self.locals.truncate(binding.slot);
+                        return Err(error);
+                    }
                     Err(error) => {
                         first_error.get_or_insert(error);
                         continue;
@@ -622,7 +640,7 @@ impl<'a> Context<'a> {
         let looking_for = kind != QuantifierKind::All;
         let mut satisfied = 0;
         let mut witness = None;
-        let result = self.for_each_element(binding, |context, index| {
+        let result = self.for_each_element(binding, false, |context, index| {
             let holds = context.condition(body)?;
             if holds {
                 satisfied += 1;
@@ -658,7 +676,7 @@ impl<'a> Context<'a> {
     }
 
     fn eval_count(&mut self, node: &'a Node, binding: &'a CompiledBinding) -> Eval<'a> {
-        let (total, considered) = self.for_each_element(binding, |_, _| Ok(true))?;
+        let (total, considered) = self.for_each_element(binding, true, |_, _| Ok(true))?;
         if self.tracing() {
             self.observe(Observation::Quantifier {
                 expression: self.text(node.span).to_string(),
@@ -674,7 +692,7 @@ impl<'a> Context<'a> {
 
     fn eval_find(&mut self, kind: FindKind, binding: &'a CompiledBinding) -> Eval<'a> {
         let mut found: Option<(usize, Value<'a>)> = None;
-        self.for_each_element(binding, |context, index| {
+        self.for_each_element(binding, true, |context, index| {
             let value = context.locals.last().expect("bound").value.clone();
             found = Some((index, value));
             Ok(kind == FindKind::Last)
@@ -687,7 +705,7 @@ impl<'a> Context<'a> {
 
     fn eval_comprehension(&mut self, element: &'a Node, binding: &'a CompiledBinding) -> Eval<'a> {
         let mut values = Vec::new();
-        self.for_each_element(binding, |context, _| {
+        self.for_each_element(binding, true, |context, _| {
             let value = context.eval(element)?;
             values.push(value);
             Ok(true)
@@ -734,16 +752,26 @@ pub(super) fn row_info(table: &Table, row: &Row) -> RowInfo {
         table: table.name.clone(),
         file: table.display_path.clone(),
         line: row.line,
-        valid_from: row.valid_from.map(|t| t.date_naive().to_string()),
-        valid_until: row.valid_until.map(|t| t.date_naive().to_string()),
+        valid_from: row.valid_from.map(format_bound),
+        valid_until: row.valid_until.map(format_bound),
+    }
+}
+
+/// A validity bound as a date when it is midnight UTC (how dates are read), else as a
+/// UTC timestamp, so the evidence never moves a bound to another day.
+fn format_bound(bound: chrono::DateTime<chrono::Utc>) -> String {
+    if bound.time() == chrono::NaiveTime::MIN {
+        bound.date_naive().to_string()
+    } else {
+        bound.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
     }
 }
 
 fn validity_text(row: &Row) -> String {
     match (row.valid_from, row.valid_until) {
-        (Some(from), Some(until)) => format!("from {} until {}", from.date_naive(), until.date_naive()),
-        (Some(from), None) => format!("from {}", from.date_naive()),
-        (None, Some(until)) => format!("until {}", until.date_naive()),
+        (Some(from), Some(until)) => format!("from {} until {}", format_bound(from), format_bound(until)),
+        (Some(from), None) => format!("from {}", format_bound(from)),
+        (None, Some(until)) => format!("until {}", format_bound(until)),
         (None, None) => "always".to_string(),
     }
 }
@@ -787,11 +815,10 @@ fn within_tolerance(
     left: &Value<'_>,
     right: &Value<'_>,
     tolerance: &Value<'_>,
-    tolerance_node: &Node,
+    is_percent: bool,
     span: crate::diagnostic::Span,
     text: &str,
 ) -> Result<bool, EvalError> {
-    let is_percent = matches!(tolerance_node.kind, NodeKind::Constant(Constant::Percent(_)));
     let difference = arithmetic(BinaryOp::Subtract, left, right, span, text)?;
     match (difference, tolerance.unwrap_element()) {
         (Value::Number(d), Value::Number(t)) => {
@@ -915,6 +942,11 @@ fn temporal_operand<'x>(
     other: &Value<'_>,
     span: crate::diagnostic::Span,
 ) -> Result<Value<'x>, EvalError> {
+    if let (Value::Text(text), Value::Text(other_text)) = (value, other) {
+        if let (Some(timestamp), Some(_)) = (crate::value::timestamp_text(text), crate::value::timestamp_text(other_text)) {
+            return Ok(Value::Timestamp(timestamp));
+        }
+    }
     match (value, other) {
         (Value::Text(text), Value::Timestamp(_) | Value::Date(_) | Value::Duration(_)) => {
             coerce_text(text, &Value::Timestamp(date_start(chrono::NaiveDate::MIN)))

@@ -83,20 +83,25 @@ impl<'a> Context<'a> {
                 },
                 other => return Err(wrong(other, "a timestamp, a date or text")),
             },
-            Function::Timestamp => match &first {
-                Value::Timestamp(t) => Value::Timestamp(*t),
-                Value::Date(d) => Value::Timestamp(date_start(*d)),
-                Value::Text(s) => match parse_timestamp(s) {
+            Function::Timestamp => match (&first, values.get(1).map(Value::unwrap_element)) {
+                (Value::Timestamp(t), _) => Value::Timestamp(*t),
+                (Value::Date(d), _) => Value::Timestamp(date_start(*d)),
+                (Value::Text(s), zone) => match parse_timestamp(s) {
                     Some(t) => Value::Timestamp(t),
-                    None => {
-                        return Err(invalid(
-                            format!("`timestamp` cannot read {} as an RFC 3339 timestamp", Shown(&first)),
-                            node.span,
-                        ));
-                    }
+                    None => match zone {
+                        Some(Value::Text(zone)) => Value::Timestamp(local_timestamp(s, zone).map_err(|why| invalid(why, node.span))?),
+                        Some(other) => return Err(wrong(other, "a zone as text, like `\"-05:00\"` or `\"America/New_York\"`")),
+                        None => {
+                            return Err(invalid(
+                                format!("`timestamp` cannot read {} as an RFC 3339 timestamp; for a time without an offset, name its zone: `timestamp(x, \"-05:00\")`", Shown(&first)),
+                                node.span,
+                            ));
+                        }
+                    },
                 },
-                other => return Err(wrong(other, "text or a date")),
+                (other, _) => return Err(wrong(other, "text or a date")),
             },
+
             Function::Days | Function::Hours | Function::Minutes | Function::Seconds => match &first {
                 Value::Duration(d) => {
                     let unit_ms: i64 = match function {
@@ -155,6 +160,17 @@ impl<'a> Context<'a> {
                     json => Value::Text(Cow::Owned(json.to_string())),
                 },
             },
+            Function::Concat => {
+                let mut text = String::new();
+                for value in &values {
+                    match value.unwrap_element() {
+                        Value::Text(s) => text.push_str(s),
+                        Value::Number(n) => text.push_str(&n.normalize().to_string()),
+                        other => return Err(wrong(other, "texts or numbers")),
+                    }
+                }
+                Value::Text(Cow::Owned(text))
+            }
             Function::Distinct => match first.list_items() {
                 Some(items) => {
                     let mut kept: Vec<Value<'a>> = Vec::new();
@@ -255,6 +271,27 @@ impl<'a> Context<'a> {
                 node.span,
             )),
         }
+    }
+}
+
+/// Reads a date-time written without an offset (`2024-05-07T19:17:06`, fractional
+/// seconds allowed) in `zone`: a fixed offset like `-05:00` or an IANA zone name.
+fn local_timestamp(text: &str, zone: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
+    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"))
+        .map_err(|_| format!("`timestamp` cannot read `{text}` as a date and time"))?;
+    if let Ok(offset) = zone.parse::<chrono::FixedOffset>() {
+        return naive
+            .and_local_timezone(offset)
+            .single()
+            .ok_or_else(|| format!("`{text}` does not exist at offset `{zone}`"));
+    }
+    let tz: chrono_tz::Tz = zone.parse().map_err(|_| format!("unknown zone `{zone}`; write an offset like `-05:00` or an IANA name like `America/New_York`"))?;
+    match naive.and_local_timezone(tz) {
+        chrono::LocalResult::Single(t) => Ok(t.fixed_offset()),
+        // A time that occurs twice (clocks set back) is read as the earlier instant.
+        chrono::LocalResult::Ambiguous(earlier, _) => Ok(earlier.fixed_offset()),
+        chrono::LocalResult::None => Err(format!("`{text}` does not exist in `{zone}` (clocks were set forward)")),
     }
 }
 

@@ -24,7 +24,9 @@ const MAX_SEARCH_DEPTH: usize = 12;
 
 /// Finds the earliest step whose `output` holds one of the values the observations
 /// read outside `steps`. Text shorter than two characters, booleans and null are not
-/// traced: they match too much to point anywhere.
+/// traced: they match too much to point anywhere. A small whole number (under 100 in
+/// size) is traced only to an output field of the same name as the field read, so a
+/// reward of 0 is not blamed on some step's count of 0.
 pub fn entered_at(record: &Json, observations: &[Observation]) -> Option<StepRef> {
     let steps = record.get("steps")?.as_array()?;
     let candidates = observations.iter().filter_map(|observation| match observation {
@@ -43,12 +45,15 @@ pub fn entered_at(record: &Json, observations: &[Observation]) -> Option<StepRef
         if !traceable(value) {
             continue;
         }
+        let needs_same_name = is_small_integer(value);
+        let field_name = expression.rsplit('.').next().unwrap_or(expression).trim().to_string();
         for (index, step) in steps.iter().enumerate() {
             if best.as_ref().is_some_and(|found| found.index <= index) {
                 break;
             }
             let Some(output) = step.get("output") else { continue };
-            if let Some(path) = find_value(output, value, "output".to_string(), 0) {
+            let name_filter = needs_same_name.then_some(field_name.as_str());
+            if let Some(path) = find_value(output, value, "output".to_string(), 0, name_filter) {
                 best = Some(StepRef {
                     index,
                     name: step.get("name").and_then(Json::as_str).map(str::to_string),
@@ -71,18 +76,32 @@ fn traceable(value: &Json) -> bool {
     }
 }
 
-fn find_value(haystack: &Json, needle: &Json, path: String, depth: usize) -> Option<String> {
+fn is_small_integer(value: &Json) -> bool {
+    match value {
+        Json::Number(n) => parse_decimal(&n.to_string()).is_some_and(|d| d.fract().is_zero() && d.abs() < 100.into()),
+        _ => false,
+    }
+}
+
+/// Searches `haystack` for `needle`; with `name`, only members of that name match.
+fn find_value(haystack: &Json, needle: &Json, path: String, depth: usize, name: Option<&str>) -> Option<String> {
     if depth > MAX_SEARCH_DEPTH {
         return None;
     }
     match haystack {
-        Json::Object(members) => {
-            members.iter().find_map(|(key, child)| find_value(child, needle, format!("{path}.{key}"), depth + 1))
-        }
-        Json::Array(items) => {
-            items.iter().enumerate().find_map(|(i, child)| find_value(child, needle, format!("{path}[{i}]"), depth + 1))
-        }
-        _ => scalar_equal(haystack, needle).then_some(path),
+        Json::Object(members) => members.iter().find_map(|(key, child)| {
+            let child_path = format!("{path}.{key}");
+            match child {
+                Json::Object(_) | Json::Array(_) => find_value(child, needle, child_path, depth + 1, name),
+                _ if name.is_some_and(|n| n != key) => None,
+                _ => scalar_equal(child, needle).then_some(child_path),
+            }
+        }),
+        Json::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, child)| find_value(child, needle, format!("{path}[{i}]"), depth + 1, name)),
+        _ => (name.is_none() && scalar_equal(haystack, needle)).then_some(path),
     }
 }
 

@@ -26,6 +26,15 @@ pub struct CheckReport {
     pub rules: Vec<RuleSummary>,
     /// Runs that carried an expert label (`labels.expert_verdict`).
     pub labelled_runs: usize,
+    /// Runs on which no rule failed or errored.
+    pub runs_without_violations: usize,
+    /// Violations kept in full; the rest are counted in `violations_not_listed`.
+    #[serde(skip)]
+    pub max_kept_violations: usize,
+    /// Each SLO over its window (the `slos[]` of `semslo.report.v1`); left out when
+    /// the policy set declares no SLO.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slos: Vec<crate::slo::SloSummary>,
 }
 
 #[derive(Debug, Serialize)]
@@ -168,6 +177,9 @@ impl CheckReport {
             violations_not_listed: 0,
             rules,
             labelled_runs: 0,
+            runs_without_violations: 0,
+            max_kept_violations: MAX_KEPT_VIOLATIONS,
+            slos: Vec::new(),
         }
     }
 
@@ -186,6 +198,9 @@ impl CheckReport {
         let label = expert_label(record);
         if label.is_some() {
             self.labelled_runs += 1;
+        }
+        if !verdicts.iter().any(|v| matches!(v.verdict, Verdict::Fail | Verdict::Error)) {
+            self.runs_without_violations += 1;
         }
         for verdict in verdicts {
             let summary = &mut self.rules[verdict.rule];
@@ -209,13 +224,29 @@ impl CheckReport {
                 }
             }
             if matches!(verdict.verdict, Verdict::Fail | Verdict::Error) {
-                if self.violations.len() >= MAX_KEPT_VIOLATIONS {
+                if self.violations.len() >= self.max_kept_violations {
                     self.violations_not_listed += 1;
                 } else {
                     self.violations.push(violation(set, record, location, verdict));
                 }
             }
         }
+    }
+
+    /// Whether the next violation would be kept in full, so its run is worth explaining.
+    pub fn keeps_more_violations(&self) -> bool {
+        self.violations.len() < self.max_kept_violations
+    }
+
+    /// One line of counts for scripts and benchmarks: runs checked, runs with a failing
+    /// or erroring verdict per rule, and runs with none.
+    pub fn counts_line(&self) -> String {
+        let mut line = format!("{{\"total\":{}", self.input.records_checked);
+        for rule in &self.rules {
+            let _ = std::fmt::Write::write_fmt(&mut line, format_args!(",\"{}\":{}", rule.rule.name, rule.fail + rule.error));
+        }
+        let _ = std::fmt::Write::write_fmt(&mut line, format_args!(",\"pass_all\":{}}}", self.runs_without_violations));
+        line
     }
 
     /// Whether any `enforce` rule failed or errored: what makes `semslo check` exit 1.

@@ -17,19 +17,28 @@ pub struct TextOptions {
 
 pub fn render(report: &CheckReport, options: TextOptions) -> String {
     let mut out = String::new();
-    let shown = options.max_violations.unwrap_or(usize::MAX).min(report.violations.len());
-    for violation in &report.violations[..shown] {
+    // Shadow-mode rules are on trial: their verdicts are counted in the table below but
+    // their violations are not listed among the check's findings.
+    let listed: Vec<&Violation> =
+        report.violations.iter().filter(|v| v.mode != crate::syntax::ast::RuleMode::Shadow).collect();
+    let shadow = report.violations.len() - listed.len();
+    let shown = options.max_violations.unwrap_or(usize::MAX).min(listed.len());
+    for violation in &listed[..shown] {
         render_violation(&mut out, violation);
     }
-    let hidden = report.violations.len() - shown + report.violations_not_listed;
+    let hidden = listed.len() - shown + report.violations_not_listed;
     if hidden > 0 {
         let _ = writeln!(
             out,
             "... and {hidden} more violations not shown (use `--limit 0` to show all, or `--format json`)\n"
         );
     }
+    if shadow > 0 {
+        let _ = writeln!(out, "{shadow} violations of shadow-mode rules are counted below but not listed\n");
+    }
     render_rule_table(&mut out, report);
     render_label_table(&mut out, report);
+    super::slo_text::render_brief(&mut out, &report.slos);
     render_input(&mut out, report);
     out
 }

@@ -23,7 +23,7 @@ pub(crate) struct PestParser;
 pub(crate) fn parse_item(source: &SourceFile, span: Span, file: &mut PolicyFile) -> Result<(), Diagnostic> {
     let text = &source.text()[span.start..span.end];
     let mut pairs = PestParser::parse(Rule::item, text).map_err(|e| syntax_error(source, span.start, &e))?;
-    let builder = Builder { source, offset: span.start };
+    let builder = Builder { source, offset: span.start, nesting: std::cell::Cell::new(0) };
     let item = pairs.next().and_then(|p| p.into_inner().next()).expect("grammar: item has one child");
     builder.item(item, file)
 }
@@ -32,7 +32,7 @@ pub(crate) fn parse_item(source: &SourceFile, span: Span, file: &mut PolicyFile)
 pub fn parse_expression(source: &SourceFile) -> Result<Expr, Diagnostic> {
     let mut pairs =
         PestParser::parse(Rule::standalone_expression, source.text()).map_err(|e| syntax_error(source, 0, &e))?;
-    let builder = Builder { source, offset: 0 };
+    let builder = Builder { source, offset: 0, nesting: std::cell::Cell::new(0) };
     let expression = pairs.next().and_then(|p| p.into_inner().next()).expect("grammar: one expression");
     builder.expr(expression).map(|built| built.expr)
 }
@@ -156,8 +156,22 @@ fn join_alternatives(words: &[&str]) -> String {
     }
 }
 
+/// Words of the expression language that cannot name a rule, table or variable.
+const KEYWORDS: &[&str] = &[
+    "and", "or", "not", "in", "if", "then", "else", "true", "false", "null", "any", "all", "none", "count", "first",
+    "last", "where", "satisfies", "between", "within", "of", "matches", "starts", "ends", "with", "contains", "exists",
+    "is", "missing", "otherwise", "before", "after", "for",
+];
+
 fn help_for(expected: &[&str], text: &str, position: usize) -> String {
     let rest = &text[position.min(text.len())..];
+    let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    if expected.contains(&"a name") && KEYWORDS.contains(&word.as_str()) {
+        return format!("`{word}` is a keyword of the language; choose another name");
+    }
+    if rest.starts_with('"') && !rest[1..].lines().next().unwrap_or("").contains('"') {
+        return "this string is not closed on its line; add the closing `\"`".to_string();
+    }
     if rest.starts_with('=') && !rest.starts_with("==") {
         return "compare with `==`; a single `=` only appears in `let NAME = ...`".to_string();
     }
@@ -182,7 +196,14 @@ struct Built {
 struct Builder<'s> {
     source: &'s SourceFile,
     offset: usize,
+    /// Parse-tree levels currently being built, to stop before the builder's own
+    /// recursion can exhaust the stack on input nested without brackets.
+    nesting: std::cell::Cell<usize>,
 }
+
+/// Most parse-tree levels the builder descends; an expression level spans about a
+/// dozen of them, so this stays well above [`MAX_EXPR_DEPTH`] expression levels.
+const MAX_TREE_LEVELS: usize = MAX_EXPR_DEPTH * 16;
 
 impl Builder<'_> {
     /// The pair's span without trailing white space and comments, which pest includes
@@ -596,6 +617,23 @@ impl Builder<'_> {
     // ------------------------------------------------------------ expressions
 
     fn expr(&self, pair: Pair<Rule>) -> Result<Built, Diagnostic> {
+        let level = self.nesting.get() + 1;
+        if level > MAX_TREE_LEVELS {
+            return Err(self
+                .error(
+                    "semslo::parse::too_deep",
+                    format!("expression nested deeper than {MAX_EXPR_DEPTH} levels"),
+                    self.span(&pair),
+                )
+                .with_help("split the expression with `let` bindings"));
+        }
+        self.nesting.set(level);
+        let result = self.expr_at_level(pair);
+        self.nesting.set(level - 1);
+        result
+    }
+
+    fn expr_at_level(&self, pair: Pair<Rule>) -> Result<Built, Diagnostic> {
         let span = self.span(&pair);
         let built = match pair.as_rule() {
             Rule::expression => return self.expr(pair.into_inner().next().expect("grammar: expression child")),
@@ -794,11 +832,14 @@ impl Builder<'_> {
     }
 
     fn postfix(&self, pair: Pair<Rule>) -> Result<Built, Diagnostic> {
+        // The whole postfix starts where its base starts, parentheses included:
+        // `(last m in steps).text`, not `last m in steps).text`.
+        let start = self.span(&pair).start;
         let mut inner = pair.into_inner();
         let mut built = self.expr(inner.next().expect("grammar: postfix base"))?;
         for access in inner {
             let access_span = self.span(&access);
-            let span = built.expr.span.to(access_span);
+            let span = Span::new(start, access_span.end);
             let (kind, depth) = match access.as_rule() {
                 Rule::field_access => {
                     let field = self.ident(access.into_inner().next().expect("grammar: field name"));

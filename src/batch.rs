@@ -1,0 +1,225 @@
+//! Batch checking of JSON Lines at the speed of parsing: each line is parsed with the
+//! policy set's projection (only the fields rules read), evaluated without
+//! explanations, in parallel over chunks of the input, and handed back in input
+//! order. Memory is bounded by the chunks in flight, not by the input size.
+//!
+//! A caller that wants the details of a failing run parses its line again in full
+//! with [`LineRun::full_record`]; that costs one more parse for those runs only.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use serde_json::Value as Json;
+
+use crate::compile::PolicySet;
+use crate::compile::projection::Projection;
+use crate::eval::{self, RuleVerdict};
+use crate::input::projected::parse_projected;
+use crate::input::{Location, RecordError, parse_json_line};
+
+/// Bytes read per chunk; a chunk then extends to the end of its last line.
+pub const CHUNK_BYTES: usize = 4 * 1024 * 1024;
+
+/// Chunks in flight per worker, which bounds memory to about `jobs × 2 × CHUNK_BYTES`.
+const CHUNKS_PER_WORKER: usize = 2;
+
+/// One checked line.
+pub struct LineRun {
+    pub location: Location,
+    /// The projected record: only the fields the policy set and the caller read.
+    pub record: Json,
+    /// Verdicts without explanations.
+    pub verdicts: Vec<RuleVerdict>,
+    chunk: Arc<Vec<u8>>,
+    range: std::ops::Range<usize>,
+}
+
+impl LineRun {
+    /// Parses the line again in full, for explanations and provenance.
+    pub fn full_record(&self) -> Result<Json, String> {
+        parse_json_line(&self.chunk[self.range.clone()])
+    }
+}
+
+/// One line of input: checked, or rejected as malformed.
+pub enum LineResult {
+    Run(LineRun),
+    Rejected(RecordError),
+}
+
+/// Checks every line of `reader` with `set`, calling `sink` for each non-blank line in
+/// input order. `jobs` is the number of worker threads (1 checks on this thread).
+pub fn check_lines(
+    set: &PolicySet,
+    projection: &Projection,
+    reader: impl Read + Send,
+    name: Arc<str>,
+    jobs: usize,
+    mut sink: impl FnMut(LineResult),
+) -> io::Result<()> {
+    let mut chunks = ChunkReader { reader, carry: Vec::new(), next_line: 1, at_start: true, finished: false };
+    if jobs <= 1 {
+        while let Some(chunk) = chunks.next_chunk()? {
+            for result in check_chunk(set, projection, &name, chunk) {
+                sink(result);
+            }
+        }
+        return Ok(());
+    }
+
+    std::thread::scope(|scope| {
+        let (work_sender, work_receiver) = mpsc::sync_channel::<(u64, Chunk)>(jobs * CHUNKS_PER_WORKER);
+        let work_receiver = Arc::new(std::sync::Mutex::new(work_receiver));
+        let (result_sender, result_receiver) = mpsc::sync_channel::<(u64, Vec<LineResult>)>(jobs * CHUNKS_PER_WORKER);
+        for _ in 0..jobs {
+            let work_receiver = Arc::clone(&work_receiver);
+            let result_sender = result_sender.clone();
+            let name = Arc::clone(&name);
+            scope.spawn(move || {
+                loop {
+                    let next = work_receiver.lock().expect("work queue lock").recv();
+                    let Ok((sequence, chunk)) = next else { break };
+                    let results = check_chunk(set, projection, &name, chunk);
+                    if result_sender.send((sequence, results)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(result_sender);
+
+        let reader_thread = scope.spawn(move || -> io::Result<()> {
+            let mut sequence = 0;
+            while let Some(chunk) = chunks.next_chunk()? {
+                if work_sender.send((sequence, chunk)).is_err() {
+                    break;
+                }
+                sequence += 1;
+            }
+            Ok(())
+        });
+
+        // Results arrive out of order; hand them on in sequence.
+        let mut pending: BTreeMap<u64, Vec<LineResult>> = BTreeMap::new();
+        let mut next = 0;
+        for (sequence, results) in result_receiver {
+            pending.insert(sequence, results);
+            while let Some(results) = pending.remove(&next) {
+                for result in results {
+                    sink(result);
+                }
+                next += 1;
+            }
+        }
+        reader_thread.join().expect("the reader thread does not panic")
+    })
+}
+
+/// A run of whole lines and the number of the first.
+struct Chunk {
+    bytes: Arc<Vec<u8>>,
+    first_line: usize,
+}
+
+struct ChunkReader<R> {
+    reader: R,
+    /// Bytes after the last line end of the previous read.
+    carry: Vec<u8>,
+    next_line: usize,
+    at_start: bool,
+    finished: bool,
+}
+
+impl<R: Read> ChunkReader<R> {
+    fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
+        if self.finished {
+            return Ok(None);
+        }
+        let mut bytes = std::mem::take(&mut self.carry);
+        let target = bytes.len() + CHUNK_BYTES;
+        bytes.reserve(CHUNK_BYTES);
+        while bytes.len() < target {
+            let start = bytes.len();
+            bytes.resize(target, 0);
+            let read = match self.reader.read(&mut bytes[start..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
+                Err(e) => return Err(e),
+            };
+            bytes.truncate(start + read);
+            if read == 0 {
+                self.finished = true;
+                break;
+            }
+        }
+        if !self.finished {
+            match memchr::memrchr(b'\n', &bytes) {
+                Some(last) => self.carry = bytes.split_off(last + 1),
+                None => {
+                    // A line longer than a chunk: keep reading until it ends.
+                    self.carry = bytes;
+                    return self.next_chunk();
+                }
+            }
+        }
+        if self.at_start {
+            self.at_start = false;
+            if bytes.starts_with(b"\xEF\xBB\xBF") {
+                bytes.drain(..3);
+            }
+        }
+        if bytes.is_empty() && self.finished {
+            return Ok(None);
+        }
+        let first_line = self.next_line;
+        self.next_line += memchr::memchr_iter(b'\n', &bytes).count();
+        Ok(Some(Chunk { bytes: Arc::new(bytes), first_line }))
+    }
+}
+
+fn check_chunk(set: &PolicySet, projection: &Projection, name: &Arc<str>, chunk: Chunk) -> Vec<LineResult> {
+    let mut results = Vec::new();
+    let bytes = &chunk.bytes;
+    let mut start = 0;
+    let mut line = chunk.first_line;
+    while start < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let mut text_end = end;
+        if text_end > start && bytes[text_end - 1] == b'\r' {
+            text_end -= 1;
+        }
+        let text = &bytes[start..text_end];
+        if !text.iter().all(u8::is_ascii_whitespace) {
+            let location = Location::new(Arc::clone(name), line);
+            results.push(check_line(set, projection, text, location, &chunk.bytes, start..text_end));
+        }
+        start = end + 1;
+        line += 1;
+    }
+    results
+}
+
+fn check_line(
+    set: &PolicySet,
+    projection: &Projection,
+    text: &[u8],
+    location: Location,
+    chunk: &Arc<Vec<u8>>,
+    range: std::ops::Range<usize>,
+) -> LineResult {
+    let record = match parse_projected(text, &projection.root) {
+        Ok(record @ Json::Object(_)) => record,
+        // The standard reader gives the reason, so both readers reject a line alike.
+        _ => {
+            let reason = match parse_json_line(text) {
+                Err(reason) => reason,
+                Ok(_) => "the line could not be read as a JSON object".to_string(),
+            };
+            return LineResult::Rejected(RecordError::new(location, reason));
+        }
+    };
+    let verdicts = eval::decide_all(set, &record);
+    LineResult::Run(LineRun { location, record, verdicts, chunk: Arc::clone(chunk), range })
+}

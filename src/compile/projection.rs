@@ -1,0 +1,240 @@
+//! The fields of a run record that a policy set can read, as a tree of paths: what a
+//! projecting reader must keep, and everything else it may skip while parsing.
+//!
+//! The analysis is conservative: a path whose use it cannot follow (an object passed
+//! to a function, an index computed at run time, `record` compared as a whole) keeps
+//! the whole value below it, so a projected record always gives the same verdicts as
+//! the full record.
+
+use std::collections::BTreeMap;
+
+use super::PolicySet;
+use super::program::{Constant, Node, NodeKind};
+
+/// What to keep of one value of the record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PathNode {
+    /// Keep the whole value, whatever it holds.
+    pub whole: bool,
+    /// Object members read by name.
+    pub fields: BTreeMap<String, PathNode>,
+    /// What to keep of each element, when the value is a list whose elements are read.
+    pub elements: Option<Box<PathNode>>,
+}
+
+impl PathNode {
+    /// True when nothing below this value is read: keep it as it is.
+    pub fn is_leaf(&self) -> bool {
+        self.whole || (self.fields.is_empty() && self.elements.is_none())
+    }
+
+    fn at(&mut self, path: &[Step]) -> &mut PathNode {
+        let mut node = self;
+        for step in path {
+            node = match step {
+                Step::Field(name) => node.fields.entry(name.clone()).or_default(),
+                Step::Element => node.elements.get_or_insert_with(Box::default),
+            };
+        }
+        node
+    }
+}
+
+/// One step of a path into the record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Step {
+    Field(String),
+    Element,
+}
+
+/// The record fields a policy set reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Projection {
+    pub root: PathNode,
+}
+
+impl Projection {
+    /// Computes the projection of every rule, waiver, `let`, event time and SLO of `set`.
+    pub fn of(set: &PolicySet) -> Projection {
+        let mut analysis = Analysis { set, projection: Projection::default(), locals: Vec::new() };
+        for file in &set.files {
+            if let Some(node) = &file.event_time {
+                analysis.consume(node);
+            }
+        }
+        for rule in &set.rules {
+            for node in rule.when.iter().chain(&rule.expects).chain(rule.waivers.iter().map(|w| &w.condition)) {
+                analysis.consume(node);
+            }
+        }
+        for slo in &set.slos {
+            for node in slo.valid.iter().chain(slo.by.iter().map(|(_, node)| node)) {
+                analysis.consume(node);
+            }
+        }
+        analysis.projection
+    }
+
+    /// Adds a dotted path that the caller reads itself (`labels.expert_verdict`); `[]`
+    /// after a name stands for every element of a list (`steps[].status`).
+    pub fn keep(&mut self, path: &str) {
+        let steps: Vec<Step> = path
+            .split('.')
+            .flat_map(|part| match part.strip_suffix("[]") {
+                Some(name) => vec![Step::Field(name.to_string()), Step::Element],
+                None => vec![Step::Field(part.to_string())],
+            })
+            .collect();
+        self.root.at(&steps).whole = true;
+    }
+
+    /// True when the whole record must be kept.
+    pub fn is_everything(&self) -> bool {
+        self.root.whole
+    }
+}
+
+struct Analysis<'s> {
+    set: &'s PolicySet,
+    projection: Projection,
+    /// For each quantifier variable in scope, the path of the elements it ranges over.
+    locals: Vec<Option<Vec<Step>>>,
+}
+
+impl<'s> Analysis<'s> {
+    /// Analyses an expression whose value is used (compared, passed on, tested).
+    fn consume(&mut self, node: &'s Node) {
+        if let Some(path) = self.path(node) {
+            self.projection.root.at(&path).whole = true;
+        }
+    }
+
+    /// Analyses an expression and returns the record path it denotes, if it is a path;
+    /// every other sub-expression is analysed as consumed.
+    fn path(&mut self, node: &'s Node) -> Option<Vec<Step>> {
+        match &node.kind {
+            NodeKind::Record => Some(Vec::new()),
+            NodeKind::RootField(name) => Some(vec![Step::Field(name.clone())]),
+            NodeKind::Field(base, name) => {
+                let mut path = self.path(base)?;
+                path.push(Step::Field(name.clone()));
+                Some(path)
+            }
+            NodeKind::Index(base, index) => {
+                let base_path = self.path(base);
+                let step = match &index.kind {
+                    NodeKind::Constant(Constant::Number(_)) => Some(Step::Element),
+                    NodeKind::Negate(inner) if matches!(inner.kind, NodeKind::Constant(Constant::Number(_))) => {
+                        Some(Step::Element)
+                    }
+                    NodeKind::Constant(Constant::Text(key)) => Some(Step::Field(key.clone())),
+                    _ => {
+                        self.consume(index);
+                        None
+                    }
+                };
+                match (base_path, step) {
+                    (Some(mut path), Some(step)) => {
+                        path.push(step);
+                        Some(path)
+                    }
+                    (Some(path), None) => {
+                        self.projection.root.at(&path).whole = true;
+                        None
+                    }
+                    (None, _) => None,
+                }
+            }
+            NodeKind::Local(slot) => self.locals.get(*slot).cloned().flatten(),
+            NodeKind::Let(id) => {
+                let value = &self.set.lets[*id].value;
+                let saved = std::mem::take(&mut self.locals);
+                let path = self.path(value);
+                self.locals = saved;
+                path
+            }
+            NodeKind::Find { binding, .. } => {
+                let element = self.bind(binding);
+                if let Some(filter) = &binding.filter {
+                    self.consume(filter);
+                }
+                self.locals.truncate(binding.slot);
+                element
+            }
+            NodeKind::Quantifier { binding, body, .. } => {
+                self.bind(binding);
+                if let Some(filter) = &binding.filter {
+                    self.consume(filter);
+                }
+                self.consume(body);
+                self.locals.truncate(binding.slot);
+                None
+            }
+            NodeKind::Count(binding) => {
+                self.bind(binding);
+                if let Some(filter) = &binding.filter {
+                    self.consume(filter);
+                }
+                self.locals.truncate(binding.slot);
+                None
+            }
+            NodeKind::Comprehension { element, binding } => {
+                self.bind(binding);
+                if let Some(filter) = &binding.filter {
+                    self.consume(filter);
+                }
+                self.consume(element);
+                self.locals.truncate(binding.slot);
+                None
+            }
+            _ => {
+                for child in children(node) {
+                    self.consume(child);
+                }
+                None
+            }
+        }
+    }
+
+    /// Brings a binding's variable into scope; returns the path of its elements.
+    fn bind(&mut self, binding: &'s super::program::CompiledBinding) -> Option<Vec<Step>> {
+        let element = self.path(&binding.collection).map(|mut path| {
+            // The list itself must be kept even if no element field is read, so that
+            // its length (for `count`, vacuous `all`) stays right.
+            self.projection.root.at(&path).elements.get_or_insert_with(Box::default);
+            path.push(Step::Element);
+            path
+        });
+        if element.is_none() {
+            self.consume(&binding.collection);
+        }
+        self.locals.truncate(binding.slot);
+        self.locals.push(element.clone());
+        element
+    }
+}
+
+/// The direct sub-expressions of a node that is not a path, quantifier or binding.
+fn children(node: &Node) -> Vec<&Node> {
+    match &node.kind {
+        NodeKind::List(items) | NodeKind::Call(_, items) => items.iter().collect(),
+        NodeKind::Lookup(_, key) => vec![key],
+        NodeKind::Not(inner) | NodeKind::Negate(inner) => vec![inner],
+        NodeKind::Exists { value, .. } | NodeKind::IsMissing { value, .. } | NodeKind::IsNull { value, .. } => vec![value],
+        NodeKind::Matches { value, .. } | NodeKind::ContainsRegex { value, .. } => vec![value],
+        NodeKind::Binary(_, left, right) | NodeKind::Otherwise(left, right) | NodeKind::Order { left, right, .. } => {
+            vec![left, right]
+        }
+        NodeKind::Compare { left, right, tolerance, .. } => {
+            let mut nodes: Vec<&Node> = vec![left, right];
+            nodes.extend(tolerance.as_deref());
+            nodes
+        }
+        NodeKind::Within { value, tolerance, target } => vec![value, tolerance, target],
+        NodeKind::Between { value, low, high, .. } => vec![value, low, high],
+        NodeKind::In { value, collection, .. } => vec![value, collection],
+        NodeKind::Text { value, pattern, .. } => vec![value, pattern],
+        NodeKind::If { condition, then, otherwise } => vec![condition, then, otherwise],
+        _ => Vec::new(),
+    }
+}

@@ -6,6 +6,7 @@ mod explain;
 mod export;
 mod lint;
 mod report;
+mod serve;
 mod test;
 
 use std::io::IsTerminal;
@@ -64,6 +65,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Report every problem of every policy set, with codes, places and fixes (exit 0 clean, 1 findings, 2 usage).
     Lint(lint::LintArgs),
+    /// Evaluate runs over HTTP, keep their verdicts in SQLite and reload policies when their files change.
+    Serve(serve::ServeArgs),
     /// Run the `test` blocks of policy sets; prints `N passed, N failed` last.
     Test(test::TestArgs),
 }
@@ -90,6 +93,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Lint(args) => return lint::run(args, cli.color).into(),
         Command::Report(args) => report::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     std::process::ExitCode::from(status as u8)
 }

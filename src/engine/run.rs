@@ -1,0 +1,204 @@
+//! The verdicts of one run, as data that outlives the policy set: rule and SLO
+//! names instead of indices, and the hash of the set that produced them.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::compile::PolicySet;
+use crate::eval::slo::{SloOutcome, SloStatus, classify};
+use crate::eval::{self, SkipReason, Verdict};
+use crate::report::{self, Violation};
+use crate::syntax::ast::{RuleMode, RuleSeverity};
+
+/// Everything one run got from one policy set.
+#[derive(Debug, Serialize)]
+pub struct RunVerdicts {
+    /// The record's `run_id` (or `id`) as text; `None` when it has neither.
+    pub run_id: Option<String>,
+    /// The set that produced every verdict below.
+    pub policy_hash: String,
+    /// One entry per rule, in policy order.
+    pub verdicts: Vec<RuleOutcome>,
+    /// The failing and erroring verdicts in full, as `semslo check --format json`
+    /// lists them: the expectations that did not hold and the values that decided them.
+    pub violations: Vec<Violation>,
+    /// The run's effect on each SLO of the set.
+    pub slos: Vec<SloEffect>,
+}
+
+/// One rule's verdict on the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleOutcome {
+    pub rule: String,
+    /// `pass`, `fail`, `skip` or `error`.
+    pub verdict: &'static str,
+    pub severity: RuleSeverity,
+    pub mode: RuleMode,
+    /// Reason of a `skip`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<SkipReason>,
+}
+
+/// Result of one run for one SLO.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SloResult {
+    /// Valid, and every counted rule passed (or skipped).
+    Good,
+    /// Valid, and a counted rule failed.
+    Bad,
+    /// Valid and bad, because a counted rule (or `valid when`) could not be decided
+    /// while none failed. Fail closed: it counts against the SLO like `bad`.
+    Error,
+    /// The SLO does not count the run (`valid when` was false or read a missing field).
+    NotValid,
+}
+
+impl SloResult {
+    /// Returns the name used in the API and in the `result` label of `semslo_runs_total`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SloResult::Good => "good",
+            SloResult::Bad => "bad",
+            SloResult::Error => "error",
+            SloResult::NotValid => "not_valid",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "good" => Some(SloResult::Good),
+            "bad" => Some(SloResult::Bad),
+            "error" => Some(SloResult::Error),
+            "not_valid" => Some(SloResult::NotValid),
+            _ => None,
+        }
+    }
+}
+
+/// The run as one SLO counts it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SloEffect {
+    pub slo: String,
+    pub result: SloResult,
+    /// For `not_valid`: whether `valid when` read a missing field.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub field_missing: bool,
+    /// Instant that places the run in the SLO's windows. It is `None` when the event
+    /// time is missing or invalid (see `event_time_error`), and the run then counts
+    /// as bad in every window.
+    pub event_time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_time_error: Option<String>,
+    /// The counted rules that failed or errored, with their verdicts.
+    pub bad_rules: Vec<BadRule>,
+    /// The first segment, in run order, with a failing or erroring rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// The value of each `by` dimension, keyed by the expression as written.
+    pub dimensions: Vec<DimensionValue>,
+}
+
+impl SloEffect {
+    /// Returns whether the SLO counts the run at all.
+    pub fn is_valid(&self) -> bool {
+        self.result != SloResult::NotValid
+    }
+}
+
+/// A counted rule that made the run bad.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct BadRule {
+    pub rule: String,
+    /// `fail` or `error`.
+    pub verdict: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DimensionValue {
+    /// The `by` expression as written (`outcome.vendor.id`).
+    pub by: String,
+    pub value: String,
+}
+
+/// Evaluates every rule and SLO of `set` on `record`. `location` names the run in
+/// violations when the record has no `run_id`.
+pub(super) fn evaluate(set: &PolicySet, hash: &str, record: &Json, location: &str) -> RunVerdicts {
+    let verdicts = eval::evaluate(set, record);
+    let outcomes = if set.slos.is_empty() { Vec::new() } else { classify(set, record, &verdicts) };
+
+    let rules = verdicts
+        .iter()
+        .map(|verdict| {
+            let rule = &set.rules[verdict.rule];
+            let skip_reason = match &verdict.verdict {
+                Verdict::Skip(reason) => Some(reason.clone()),
+                _ => None,
+            };
+            RuleOutcome {
+                rule: rule.name.clone(),
+                verdict: verdict.verdict.as_str(),
+                severity: rule.severity,
+                mode: rule.mode,
+                skip_reason,
+            }
+        })
+        .collect();
+    let slos = outcomes.iter().map(|outcome| slo_effect(set, outcome, &verdicts)).collect();
+    let violations = verdicts
+        .into_iter()
+        .filter(|verdict| matches!(verdict.verdict, Verdict::Fail | Verdict::Error))
+        .map(|verdict| report::violation(set, record, location, verdict))
+        .collect();
+
+    RunVerdicts { run_id: run_id(record), policy_hash: hash.to_string(), verdicts: rules, violations, slos }
+}
+
+fn slo_effect(set: &PolicySet, outcome: &SloOutcome, verdicts: &[eval::RuleVerdict]) -> SloEffect {
+    let slo = &set.slos[outcome.slo];
+    let (result, field_missing, bad_rules, segment) = match &outcome.status {
+        SloStatus::NotValid { field_missing } => (SloResult::NotValid, *field_missing, Vec::new(), None),
+        SloStatus::Good => (SloResult::Good, false, Vec::new(), None),
+        SloStatus::Bad { error, rules, segment } => {
+            let bad_rules = rules
+                .iter()
+                .map(|&index| BadRule {
+                    rule: set.rules[index].name.clone(),
+                    verdict: verdicts
+                        .iter()
+                        .find(|verdict| verdict.rule == index)
+                        .map_or("error", |verdict| verdict.verdict.as_str())
+                        .to_string(),
+                })
+                .collect();
+            let result = if *error { SloResult::Error } else { SloResult::Bad };
+            (result, false, bad_rules, segment.clone())
+        }
+    };
+    let dimensions = slo
+        .by
+        .iter()
+        .zip(&outcome.dimensions)
+        .map(|((by, _), value)| DimensionValue { by: by.clone(), value: value.clone() })
+        .collect();
+    SloEffect {
+        slo: slo.name.clone(),
+        result,
+        field_missing,
+        event_time: outcome.event_time.as_ref().ok().copied(),
+        event_time_error: outcome.event_time.as_ref().err().cloned(),
+        bad_rules,
+        segment,
+        dimensions,
+    }
+}
+
+/// Returns the record's `run_id`, else its `id`, as text; numbers keep their source text.
+pub fn run_id(record: &Json) -> Option<String> {
+    match record.get("run_id").or_else(|| record.get("id"))? {
+        Json::String(text) => Some(text.clone()),
+        Json::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}

@@ -1,0 +1,139 @@
+//! The server's Prometheus metrics, served at `GET /metrics` in the text format.
+//!
+//! The names and labels are a public interface: recording and alerting rules are
+//! generated over them, and `docs/serve.md` lists them. Only runs accepted for the
+//! first time are counted, so a resubmitted run never counts twice.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::engine::{ReloadResult, RunVerdicts, SloResult};
+
+/// Content type of the exposition: the OpenMetrics text format, which Prometheus scrapes.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RunLabels {
+    slo: String,
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleLabels {
+    rule: String,
+    verdict: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    runs: Family<RunLabels, Counter>,
+    rule_verdicts: Family<RuleLabels, Counter>,
+    reloads: Family<OutcomeLabels, Counter>,
+    submissions: Family<StatusLabels, Counter>,
+    evaluation_seconds: Histogram,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let runs = Family::<RunLabels, Counter>::default();
+        registry.register(
+            "semslo_runs",
+            "Valid runs accepted, by SLO and result: good, bad (a counted rule failed) or error (a counted rule could not be decided)",
+            runs.clone(),
+        );
+        let rule_verdicts = Family::<RuleLabels, Counter>::default();
+        registry.register(
+            "semslo_rule_verdicts",
+            "Rule verdicts on accepted runs, by rule and verdict",
+            rule_verdicts.clone(),
+        );
+        let reloads = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "semslo_reloads",
+            "Policy reload attempts, by outcome: applied, unchanged or rejected",
+            reloads.clone(),
+        );
+        let submissions = Family::<StatusLabels, Counter>::default();
+        registry.register(
+            "semslo_runs_submitted",
+            "Runs received, by status: accepted, duplicate, conflict or rejected",
+            submissions.clone(),
+        );
+        // 10 µs to about 16 s, each bucket three times the one before.
+        let evaluation_seconds = Histogram::new(exponential_buckets(0.000_01, 3.0, 14));
+        registry.register(
+            "semslo_evaluation_seconds",
+            "Time to evaluate every rule and SLO of the live policy set on one run",
+            evaluation_seconds.clone(),
+        );
+
+        for outcome in [ReloadResult::Applied, ReloadResult::Unchanged, ReloadResult::Rejected] {
+            let _ = reloads.get_or_create(&OutcomeLabels { outcome: outcome.as_str().to_string() });
+        }
+        Metrics { registry, runs, rule_verdicts, reloads, submissions, evaluation_seconds }
+    }
+
+    /// Counts one newly accepted run: its verdicts, and its result for each SLO that counts it.
+    pub fn record_accepted(&self, verdicts: &RunVerdicts) {
+        for verdict in &verdicts.verdicts {
+            self.rule_verdicts
+                .get_or_create(&RuleLabels { rule: verdict.rule.clone(), verdict: verdict.verdict.to_string() })
+                .inc();
+        }
+        for effect in verdicts.slos.iter().filter(|effect| effect.result != SloResult::NotValid) {
+            self.runs
+                .get_or_create(&RunLabels { slo: effect.slo.clone(), result: effect.result.as_str().to_string() })
+                .inc();
+        }
+    }
+
+    /// Makes the series of every SLO of the live set visible at 0 before its first run.
+    pub fn declare_slos<'a>(&self, slos: impl IntoIterator<Item = &'a str>) {
+        for slo in slos {
+            for result in [SloResult::Good, SloResult::Bad, SloResult::Error] {
+                let _ =
+                    self.runs.get_or_create(&RunLabels { slo: slo.to_string(), result: result.as_str().to_string() });
+            }
+        }
+    }
+
+    pub fn record_submission(&self, status: &str, runs: u64) {
+        self.submissions.get_or_create(&StatusLabels { status: status.to_string() }).inc_by(runs);
+    }
+
+    pub fn record_reload(&self, outcome: ReloadResult) {
+        self.reloads.get_or_create(&OutcomeLabels { outcome: outcome.as_str().to_string() }).inc();
+    }
+
+    pub fn observe_evaluation(&self, seconds: f64) {
+        self.evaluation_seconds.observe(seconds);
+    }
+
+    /// Encodes every metric in the exposition text format.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        encode(&mut text, &self.registry).expect("encoding metrics into a String cannot fail");
+        text
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}

@@ -1,0 +1,349 @@
+//! `POST /v1/runs` (evaluate, store and return runs) and `GET /v1/runs/{run_id}`.
+//!
+//! A request goes through four phases. The body is read within the size limit and
+//! split into runs ([`super::body`]) within the batch limit. Every run is evaluated
+//! on the set live when evaluation starts, within the wall-clock limit. Then the
+//! runs are stored in one commit, and the response is sent only after that commit
+//! returned.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value as Json, json};
+
+use super::AppState;
+use super::body::{self, BodyForm, Item};
+use super::error::ApiError;
+use super::logging::RunCount;
+use crate::engine::{RunVerdicts, run_id};
+use crate::store::{NewRun, Submission, canonical};
+
+/// A run after evaluation, before storing.
+enum Prepared {
+    Rejected { index: usize, line: Option<usize>, reason: String },
+    Evaluated { index: usize, line: Option<usize>, run_id: String, body_hash: String, verdicts: RunVerdicts },
+}
+
+pub async fn submit(State(state): State<Arc<AppState>>, request: Request) -> Result<Response, ApiError> {
+    let content_type = request.headers().get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_string);
+    let bytes = read_body(&state, request).await?;
+    let (form, items) = body::parse(&bytes, content_type.as_deref()).map_err(ApiError::bad_request)?;
+    drop(bytes);
+    let max_batch = state.limits.max_batch;
+    if items.len() > max_batch {
+        return Err(ApiError::too_large(
+            "batch_too_large",
+            format!("the request holds {} runs; at most {max_batch} are accepted per request", items.len()),
+            "--max-batch",
+            max_batch as u64,
+        ));
+    }
+    let count = items.len();
+
+    let (policy_hash, prepared) = evaluate(&state, form, items).await?;
+    let mut response = store_and_answer(&state, form, policy_hash, prepared).await?;
+    response.extensions_mut().insert(RunCount(count));
+    Ok(response)
+}
+
+/// Reads the body, responding with 413 as soon as it is known to be over the limit.
+async fn read_body(state: &AppState, request: Request) -> Result<axum::body::Bytes, ApiError> {
+    let limit = state.limits.max_body_bytes;
+    let too_large = || {
+        ApiError::too_large(
+            "body_too_large",
+            format!("the request body is larger than the limit of {limit} bytes; split the runs over several requests"),
+            "--max-body-bytes",
+            limit as u64,
+        )
+    };
+    let declared = request.headers().get(CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(request.into_body(), limit).await.map_err(|error| {
+        let over_limit =
+            std::error::Error::source(&error).is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if over_limit { too_large() } else { ApiError::bad_request(format!("cannot read the request body: {error}")) }
+    })
+}
+
+/// Evaluates every run on one blocking thread, on the set live when it starts.
+/// Past the time limit the evaluation is signalled to stop after its current run,
+/// and the request fails with nothing stored.
+async fn evaluate(
+    state: &Arc<AppState>,
+    form: BodyForm,
+    items: Vec<Item>,
+) -> Result<(String, Vec<Prepared>), ApiError> {
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let limit = state.limits.request_timeout;
+    let work = {
+        let state = Arc::clone(state);
+        let cancelled = Arc::clone(&cancelled);
+        async move {
+            let slot = Arc::clone(&state.evaluation_slots).acquire_owned().await.map_err(ApiError::internal)?;
+            let worker = Arc::clone(&state);
+            tokio::task::spawn_blocking(move || {
+                // The slot stays taken until the evaluation ends, even after a timeout.
+                let _slot = slot;
+                evaluate_items(&worker, form, items, &cancelled)
+            })
+            .await
+            .map_err(ApiError::internal)
+        }
+    };
+    match tokio::time::timeout(limit, work).await {
+        Ok(result) => result,
+        Err(_) => {
+            cancelled.store(true, Ordering::SeqCst);
+            state.errors.error(
+                "evaluation",
+                "request timed out",
+                "evaluating a request took longer than its time limit",
+            );
+            Err(ApiError::unavailable(
+                "evaluation_timeout",
+                format!(
+                    "evaluating the runs took longer than the limit of {:.1} s (--request-timeout); nothing of this request was stored, so it can be sent again",
+                    limit.as_secs_f64()
+                ),
+            ))
+        }
+    }
+}
+
+fn evaluate_items(
+    state: &AppState,
+    form: BodyForm,
+    items: Vec<Item>,
+    cancelled: &AtomicBool,
+) -> (String, Vec<Prepared>) {
+    let live = state.engine.current();
+    let mut prepared = Vec::with_capacity(items.len());
+    for Item { index, line, record } in items {
+        if cancelled.load(Ordering::Relaxed) {
+            break;
+        }
+        let record = match record {
+            Ok(record) => record,
+            Err(reason) => {
+                prepared.push(Prepared::Rejected { index, line, reason });
+                continue;
+            }
+        };
+        let Some(id) = run_id(&record).filter(|id| !id.is_empty()) else {
+            let reason = "the run has no `run_id` (text or number); the store keys runs by it".to_string();
+            prepared.push(Prepared::Rejected { index, line, reason });
+            continue;
+        };
+        let location = match (form, line) {
+            (_, Some(line)) => format!("request:{line}"),
+            (BodyForm::Array, None) => format!("request[{index}]"),
+            _ => "request".to_string(),
+        };
+        let started = Instant::now();
+        let verdicts = live.evaluate(&record, &location);
+        state.metrics.observe_evaluation(started.elapsed().as_secs_f64());
+        prepared.push(Prepared::Evaluated {
+            index,
+            line,
+            run_id: id,
+            body_hash: canonical::body_hash(&record),
+            verdicts,
+        });
+    }
+    (live.hash().to_string(), prepared)
+}
+
+/// Stores the evaluated runs in one commit and builds the response from what the
+/// store did with each.
+async fn store_and_answer(
+    state: &Arc<AppState>,
+    form: BodyForm,
+    policy_hash: String,
+    prepared: Vec<Prepared>,
+) -> Result<Response, ApiError> {
+    let mut new_runs = Vec::new();
+    let mut results = Vec::new();
+    for item in &prepared {
+        if let Prepared::Evaluated { run_id, body_hash, verdicts, .. } = item {
+            let result = serde_json::to_value(verdicts).map_err(ApiError::internal)?;
+            new_runs.push(NewRun {
+                run_id: run_id.clone(),
+                body_hash: body_hash.clone(),
+                policy_hash: verdicts.policy_hash.clone(),
+                result: result.to_string(),
+                rule_verdicts: verdicts.verdicts.iter().map(|v| (v.rule.clone(), v.verdict)).collect(),
+                slos: verdicts.slos.clone(),
+            });
+            results.push(result);
+        }
+    }
+
+    let store = Arc::clone(&state.store);
+    let submissions = tokio::task::spawn_blocking(move || store.submit(new_runs))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|error| {
+            state.errors.error("store", &error.to_string(), "storing runs failed");
+            ApiError::unavailable(
+                "store_unavailable",
+                format!("the runs could not be stored, so none was accepted: {error}"),
+            )
+        })?;
+
+    let mut answer = Answer::default();
+    let mut stored = submissions.into_iter().zip(results);
+    for item in prepared {
+        match item {
+            Prepared::Rejected { index, line, reason } => answer.rejected(index, line, reason),
+            Prepared::Evaluated { index, line, run_id, body_hash, verdicts } => {
+                let (submission, result) = stored.next().expect("one submission per evaluated run");
+                if submission == Submission::Accepted {
+                    state.metrics.record_accepted(&verdicts);
+                }
+                answer.stored(index, line, &run_id, &body_hash, submission, result);
+            }
+        }
+    }
+    for (status, runs) in [
+        ("accepted", answer.accepted),
+        ("duplicate", answer.duplicates),
+        ("conflict", answer.conflicts),
+        ("rejected", answer.rejected),
+    ] {
+        if runs > 0 {
+            state.metrics.record_submission(status, runs);
+        }
+    }
+    Ok(answer.into_response(form, policy_hash))
+}
+
+/// The response being built: one entry per run, and the counts.
+#[derive(Default)]
+struct Answer {
+    runs: Vec<Json>,
+    accepted: u64,
+    duplicates: u64,
+    conflicts: u64,
+    rejected: u64,
+}
+
+impl Answer {
+    fn rejected(&mut self, index: usize, line: Option<usize>, reason: String) {
+        self.rejected += 1;
+        let mut entry = head(index, line, "rejected");
+        entry.insert("error".to_string(), Json::String(reason));
+        self.runs.push(Json::Object(entry));
+    }
+
+    fn stored(
+        &mut self,
+        index: usize,
+        line: Option<usize>,
+        run_id: &str,
+        body_hash: &str,
+        submission: Submission,
+        result: Json,
+    ) {
+        let entry = match submission {
+            Submission::Accepted => {
+                self.accepted += 1;
+                with_result(head(index, line, "accepted"), result)
+            }
+            Submission::Duplicate { result, .. } => {
+                self.duplicates += 1;
+                let stored = serde_json::from_str(&result).unwrap_or(Json::Null);
+                with_result(head(index, line, "duplicate"), stored)
+            }
+            Submission::Conflict { stored_body_hash, received_at } => {
+                self.conflicts += 1;
+                let mut entry = head(index, line, "conflict");
+                entry.insert("run_id".to_string(), json!(run_id));
+                entry.insert(
+                    "error".to_string(),
+                    json!(format!(
+                        "run `{run_id}` was stored at {received_at} with a different body; a run id names one run, so send the same body again or use a new run id"
+                    )),
+                );
+                entry.insert("body_sha256".to_string(), json!(body_hash));
+                entry.insert("stored_body_sha256".to_string(), json!(stored_body_hash));
+                entry
+            }
+        };
+        self.runs.push(Json::Object(entry));
+    }
+
+    /// 200 when some run was accepted or was a duplicate; otherwise 409 when a run
+    /// conflicts and 422 when every run was rejected. A single-run request thus gets
+    /// 409 for a conflict and 422 for a rejected run.
+    fn into_response(self, form: BodyForm, policy_hash: String) -> Response {
+        let status = if self.accepted + self.duplicates > 0 {
+            StatusCode::OK
+        } else if self.conflicts > 0 {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        let form = match form {
+            BodyForm::Single => "single",
+            BodyForm::Array => "array",
+            BodyForm::Lines => "ndjson",
+        };
+        let body = json!({
+            "policy_hash": policy_hash,
+            "form": form,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
+            "rejected": self.rejected,
+            "runs": self.runs,
+        });
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+fn head(index: usize, line: Option<usize>, status: &str) -> Map<String, Json> {
+    let mut entry = Map::new();
+    entry.insert("index".to_string(), json!(index));
+    if let Some(line) = line {
+        entry.insert("line".to_string(), json!(line));
+    }
+    entry.insert("status".to_string(), json!(status));
+    entry
+}
+
+fn with_result(mut entry: Map<String, Json>, result: Json) -> Map<String, Json> {
+    if let Json::Object(fields) = result {
+        entry.extend(fields);
+    }
+    entry
+}
+
+/// `GET /v1/runs/{run_id}`: the stored verdicts of one run.
+pub async fn show(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let store = Arc::clone(&state.store);
+    let lookup = id.clone();
+    let stored = tokio::task::spawn_blocking(move || store.run(&lookup))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|error| ApiError::unavailable("store_unavailable", format!("cannot read the store: {error}")))?;
+    let Some(run) = stored else {
+        return Err(ApiError::not_found(format!("no run `{id}` in the store")));
+    };
+    let body = json!({
+        "run_id": run.run_id,
+        "policy_hash": run.policy_hash,
+        "body_sha256": run.body_hash,
+        "event_time": run.event_time,
+        "received_at": run.received_at,
+        "result": serde_json::from_str::<Json>(&run.result).unwrap_or(Json::Null),
+    });
+    Ok(axum::Json(body).into_response())
+}

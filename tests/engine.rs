@@ -1,0 +1,260 @@
+//! The embeddable engine: loading, evaluating, and reloading as a transaction.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use semslo::engine::{Engine, ReloadResult, SloResult};
+use serde_json::{Value as Json, json};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/serve/policy")
+}
+
+/// Copies the fixture policy into a fresh temporary directory.
+fn copied_policy() -> tempfile::TempDir {
+    let directory = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(), directory.path());
+    directory
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn order(run_id: &str, vendor: &str, total: u32) -> Json {
+    json!({"run_id": run_id, "outcome": {
+        "type": "order", "vendor": vendor, "total": total, "unit_price": 10, "quantity": 2,
+        "created_at": "2025-03-01T10:00:00Z"
+    }})
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "`{from}` is not in {}", path.display());
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
+#[test]
+fn engine_hash_matches_semslo_check() {
+    let engine = Engine::load(fixture()).unwrap();
+    let (set, diagnostics) = semslo::compile::load(&fixture());
+    assert!(!diagnostics.has_errors());
+    assert_eq!(engine.hash(), set.unwrap().hash);
+}
+
+#[test]
+fn evaluation_names_rules_slos_and_hash() {
+    let engine = Engine::load(fixture()).unwrap();
+    let verdicts = engine.evaluate(&order("r-1", "V-9", 20));
+
+    assert_eq!(verdicts.run_id.as_deref(), Some("r-1"));
+    assert_eq!(verdicts.policy_hash, engine.hash());
+    let names: Vec<(&str, &str)> = verdicts.verdicts.iter().map(|v| (v.rule.as_str(), v.verdict)).collect();
+    assert_eq!(names, [("vendor_not_blocked", "fail"), ("total_matches_lines", "pass")]);
+    assert_eq!(verdicts.violations.len(), 1);
+    assert_eq!(verdicts.violations[0].policy_hash, engine.hash());
+    let slo = &verdicts.slos[0];
+    assert_eq!(slo.slo, "orders_correct");
+    assert_eq!(slo.result, SloResult::Bad);
+    assert_eq!(slo.segment.as_deref(), Some("sourcing"));
+    assert_eq!(slo.bad_rules[0].rule, "vendor_not_blocked");
+    assert_eq!(slo.dimensions[0].value, "V-9");
+}
+
+#[test]
+fn slo_results_cover_good_error_and_not_valid() {
+    let engine = Engine::load(fixture()).unwrap();
+    let good = engine.evaluate(&order("r-1", "V-1", 20));
+    assert_eq!(good.slos[0].result, SloResult::Good);
+
+    let mut missing_total = order("r-2", "V-1", 20);
+    missing_total["outcome"].as_object_mut().unwrap().remove("total");
+    assert_eq!(engine.evaluate(&missing_total).slos[0].result, SloResult::Error);
+
+    let mut quote = order("r-3", "V-1", 20);
+    quote["outcome"]["type"] = json!("quote");
+    assert_eq!(engine.evaluate(&quote).slos[0].result, SloResult::NotValid);
+
+    let mut no_time = order("r-4", "V-1", 20);
+    no_time["outcome"].as_object_mut().unwrap().remove("created_at");
+    let effect = &engine.evaluate(&no_time).slos[0];
+    assert_eq!(effect.event_time, None);
+    assert!(effect.event_time_error.is_some());
+}
+
+#[test]
+fn batch_is_evaluated_on_one_set() {
+    let engine = Engine::load(fixture()).unwrap();
+    let batch = engine.evaluate_batch(&[order("a", "V-1", 20), json!({"outcome": {}})]);
+    assert_eq!(batch.len(), 2);
+    assert!(batch.iter().all(|run| run.policy_hash == engine.hash()));
+    assert_eq!(batch[1].run_id, None);
+}
+
+#[test]
+fn load_reports_compile_errors() {
+    let directory = copied_policy();
+    edit(&directory.path().join("orders.slo"), "not in blocked_vendors", "not in blocked_vendor");
+    let diagnostics = Engine::load(directory.path()).unwrap_err();
+    assert!(diagnostics.iter().any(|d| d.code == "semslo::check::unknown_name"), "{diagnostics:?}");
+}
+
+#[test]
+fn load_rejects_a_set_whose_tests_fail() {
+    let directory = copied_policy();
+    edit(&directory.path().join("orders.slo"), "expect vendor_not_blocked fails", "expect vendor_not_blocked passes");
+    let diagnostics = Engine::load(directory.path()).unwrap_err();
+    let failure = diagnostics.iter().find(|d| d.code == "semslo::test::failed").expect("a test failure");
+    assert!(failure.message.contains("an order to a blocked vendor fails"), "{}", failure.message);
+    assert!(failure.location().unwrap().contains("orders.slo:"), "{:?}", failure.location());
+}
+
+#[test]
+fn reload_applies_a_valid_change() {
+    let directory = copied_policy();
+    let engine = Engine::load(directory.path()).unwrap();
+    let before = engine.hash();
+    edit(&directory.path().join("data/blocked_vendors.csv"), "V-9,quality problems", "V-9,quality problems\nV-1,late");
+
+    let outcome = engine.reload();
+    assert_eq!(outcome.outcome, ReloadResult::Applied);
+    assert_eq!(outcome.previous_hash.as_deref(), Some(before.as_str()));
+    assert_ne!(engine.hash(), before);
+    assert_eq!(engine.evaluate(&order("r-1", "V-1", 20)).verdicts[0].verdict, "fail");
+}
+
+#[test]
+fn reload_of_same_files_is_unchanged() {
+    let engine = Engine::load(fixture()).unwrap();
+    let outcome = engine.reload();
+    assert_eq!(outcome.outcome, ReloadResult::Unchanged);
+    assert_eq!(engine.reload_status().counts.unchanged, 1);
+}
+
+#[test]
+fn broken_reload_keeps_the_old_set() {
+    let directory = copied_policy();
+    let engine = Engine::load(directory.path()).unwrap();
+    let before = engine.hash();
+    edit(&directory.path().join("orders.slo"), "rule total_matches_lines {", "rule total_matches_lines {{");
+
+    let outcome = engine.reload();
+    assert_eq!(outcome.outcome, ReloadResult::Rejected);
+    assert_eq!(engine.hash(), before);
+    assert_eq!(outcome.live_hash, before);
+    assert!(
+        outcome.diagnostics.iter().any(|d| d.code == "semslo::parse::unexpected_token"),
+        "{:?}",
+        outcome.diagnostics
+    );
+
+    let status = engine.reload_status();
+    assert_eq!(status.live_hash, before);
+    assert_eq!(status.counts.rejected, 1);
+    let rejected = status.last_rejected.expect("the rejection is kept");
+    assert!(rejected.diagnostics[0].rendered.contains("orders.slo"), "{}", rejected.diagnostics[0].rendered);
+}
+
+#[test]
+fn reload_with_failing_test_keeps_the_old_set() {
+    let directory = copied_policy();
+    let engine = Engine::load(directory.path()).unwrap();
+    let before = engine.hash();
+    // Unblocking V-9 compiles, but breaks the test that expects its order to fail.
+    std::fs::write(directory.path().join("data/blocked_vendors.csv"), "vendor_id,reason\nV-8,other\n").unwrap();
+
+    let outcome = engine.reload();
+    assert_eq!(outcome.outcome, ReloadResult::Rejected);
+    assert!(outcome.diagnostics.iter().any(|d| d.code == "semslo::test::failed"));
+    assert_eq!(engine.hash(), before);
+}
+
+#[test]
+fn fixed_set_clears_the_rejection() {
+    let directory = copied_policy();
+    let engine = Engine::load(directory.path()).unwrap();
+    let policy = directory.path().join("orders.slo");
+    edit(&policy, "objective 90%", "objective 190%");
+    assert_eq!(engine.reload().outcome, ReloadResult::Rejected);
+    edit(&policy, "objective 190%", "objective 95%");
+    assert_eq!(engine.reload().outcome, ReloadResult::Applied);
+    assert!(engine.reload_status().last_rejected.is_none());
+}
+
+#[test]
+fn runs_in_flight_keep_their_set() {
+    let directory = copied_policy();
+    let engine = Engine::load(directory.path()).unwrap();
+    let pinned = engine.current();
+    edit(&directory.path().join("data/blocked_vendors.csv"), "V-9,quality problems", "V-9,quality problems\nV-1,late");
+    assert_eq!(engine.reload().outcome, ReloadResult::Applied);
+
+    let old = pinned.evaluate(&order("r-1", "V-1", 20), "run");
+    assert_eq!(old.policy_hash, pinned.hash());
+    assert_eq!(old.verdicts[0].verdict, "pass");
+    let new = engine.evaluate(&order("r-1", "V-1", 20));
+    assert_ne!(new.policy_hash, old.policy_hash);
+    assert_eq!(new.verdicts[0].verdict, "fail");
+}
+
+#[test]
+fn observers_see_every_reload() {
+    let directory = copied_policy();
+    let engine = Engine::load(directory.path()).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    engine.on_reload(move |outcome| sink.lock().unwrap().push(outcome.outcome));
+
+    engine.reload();
+    edit(&directory.path().join("orders.slo"), "objective 90%", "objective 91%");
+    engine.reload();
+    assert_eq!(*seen.lock().unwrap(), [ReloadResult::Unchanged, ReloadResult::Applied]);
+}
+
+#[test]
+fn configmap_layout_reads_through_data_link() {
+    let directory = tempfile::tempdir().unwrap();
+    let root = directory.path();
+    let version = root.join("..2025_01_01_00_00_00.000000001");
+    copy_dir(&fixture(), &version);
+    std::os::unix::fs::symlink(version.file_name().unwrap(), root.join("..data")).unwrap();
+    for name in ["orders.slo", "data", "tests"] {
+        std::os::unix::fs::symlink(Path::new("..data").join(name), root.join(name)).unwrap();
+    }
+
+    let engine = Engine::load(root).unwrap();
+    assert_eq!(engine.current().set.rules.len(), 2, "each file is read once");
+    assert_eq!(engine.current().read_from, version.canonicalize().unwrap());
+    let live = engine.current();
+    let files: Vec<&str> = live.set.files.iter().map(|f| f.source.name()).collect();
+    assert_eq!(files, [root.join("orders.slo").display().to_string()]);
+}
+
+#[test]
+fn dot_files_are_ignored() {
+    let directory = copied_policy();
+    std::fs::write(directory.path().join(".#orders.slo"), "this is an editor lock file").unwrap();
+    let engine = Engine::load(directory.path()).unwrap();
+    assert_eq!(engine.current().set.files.len(), 1);
+}
+
+#[test]
+fn single_file_loads() {
+    let engine = Engine::load(fixture().join("orders.slo")).unwrap();
+    assert_eq!(engine.current().set.rules.len(), 2);
+}
+
+#[test]
+fn missing_path_is_not_found() {
+    let diagnostics = Engine::load("/nonexistent/semslo-policy").unwrap_err();
+    assert_eq!(diagnostics.iter().next().unwrap().code, "semslo::load::not_found");
+}

@@ -1,0 +1,228 @@
+//! The SQLite verdict store: durability settings, idempotent submission, conflicts,
+//! restarts, retention, and SLO status computed from stored rows.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use semslo::engine::Engine;
+use semslo::input::{self, InputFormat, Source};
+use semslo::slo::{ReportBuilder, ReportOptions};
+use semslo::store::{NewRun, Store, Submission, canonical, retention, slo_status};
+use serde_json::{Value as Json, json};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/serve/policy")
+}
+
+fn procurement() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/procurement")
+}
+
+fn order(run_id: &str, vendor: &str, created_at: &str) -> Json {
+    json!({"run_id": run_id, "outcome": {
+        "type": "order", "vendor": vendor, "total": 20, "unit_price": 10, "quantity": 2, "created_at": created_at
+    }})
+}
+
+fn new_run(engine: &Engine, record: &Json) -> NewRun {
+    let verdicts = engine.evaluate(record);
+    let run_id = verdicts.run_id.clone().unwrap();
+    NewRun::new(run_id, canonical::body_hash(record), &verdicts).unwrap()
+}
+
+fn read_jsonl(path: &Path) -> Vec<Json> {
+    input::read_records(Source::Path(path.to_path_buf()), InputFormat::Jsonl)
+        .unwrap()
+        .map(|r| r.unwrap().value)
+        .collect()
+}
+
+#[test]
+fn file_store_uses_wal_and_full_sync() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("verdicts.db");
+    let _store = Store::open(&path).unwrap();
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn resubmitted_run_is_a_duplicate() {
+    let engine = Engine::load(fixture()).unwrap();
+    let store = Store::open_in_memory().unwrap();
+    let record = order("r-1", "V-9", "2025-03-01T10:00:00Z");
+    assert_eq!(store.submit(vec![new_run(&engine, &record)]).unwrap(), [Submission::Accepted]);
+
+    // Same content, other key order and number notation.
+    let reordered: Json = serde_json::from_str(
+        r#"{"outcome": {"created_at": "2025-03-01T10:00:00Z", "quantity": 2.0, "unit_price": 10, "total": 20, "vendor": "V-9", "type": "order"}, "run_id": "r-1"}"#,
+    )
+    .unwrap();
+    let again = store.submit(vec![new_run(&engine, &reordered)]).unwrap();
+    match &again[0] {
+        Submission::Duplicate { result, policy_hash } => {
+            assert_eq!(policy_hash, &engine.hash());
+            let stored: Json = serde_json::from_str(result).unwrap();
+            assert_eq!(stored["verdicts"][0]["verdict"], "fail");
+        }
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+    assert_eq!(store.run_count().unwrap(), 1);
+}
+
+#[test]
+fn different_body_under_known_id_conflicts() {
+    let engine = Engine::load(fixture()).unwrap();
+    let store = Store::open_in_memory().unwrap();
+    let first = order("r-1", "V-1", "2025-03-01T10:00:00Z");
+    let second = order("r-1", "V-2", "2025-03-01T10:00:00Z");
+    store.submit(vec![new_run(&engine, &first)]).unwrap();
+
+    let result = store.submit(vec![new_run(&engine, &second)]).unwrap();
+    match &result[0] {
+        Submission::Conflict { stored_body_hash, .. } => assert_eq!(stored_body_hash, &canonical::body_hash(&first)),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(store.run_count().unwrap(), 1);
+}
+
+#[test]
+fn repeated_id_within_one_batch_counts_once() {
+    let engine = Engine::load(fixture()).unwrap();
+    let store = Store::open_in_memory().unwrap();
+    let record = order("r-1", "V-1", "2025-03-01T10:00:00Z");
+    let results = store.submit(vec![new_run(&engine, &record), new_run(&engine, &record)]).unwrap();
+    assert_eq!(results[0], Submission::Accepted);
+    assert!(matches!(results[1], Submission::Duplicate { .. }), "{results:?}");
+    assert_eq!(store.run_count().unwrap(), 1);
+}
+
+#[test]
+fn concurrent_submissions_all_commit() {
+    let engine = Engine::load(fixture()).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(directory.path().join("verdicts.db")).unwrap());
+    let threads: Vec<_> = (0..8)
+        .map(|thread| {
+            let store = Arc::clone(&store);
+            let engine = engine.clone();
+            std::thread::spawn(move || {
+                for index in 0..25 {
+                    let record = order(&format!("t{thread}-{index}"), "V-1", "2025-03-01T10:00:00Z");
+                    assert_eq!(store.submit(vec![new_run(&engine, &record)]).unwrap(), [Submission::Accepted]);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert_eq!(store.run_count().unwrap(), 200);
+}
+
+#[test]
+fn runs_survive_reopening() {
+    let engine = Engine::load(fixture()).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("verdicts.db");
+    let record = order("r-1", "V-9", "2025-03-01T10:00:00Z");
+    {
+        let store = Store::open(&path).unwrap();
+        store.submit(vec![new_run(&engine, &record)]).unwrap();
+        store.close().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let stored = store.run("r-1").unwrap().expect("the run is still there");
+    assert_eq!(stored.policy_hash, engine.hash());
+    assert_eq!(stored.body_hash, canonical::body_hash(&record));
+    assert!(matches!(store.submit(vec![new_run(&engine, &record)]).unwrap()[0], Submission::Duplicate { .. }));
+}
+
+#[test]
+fn closed_store_rejects_writes() {
+    let engine = Engine::load(fixture()).unwrap();
+    let store = Store::open_in_memory().unwrap();
+    store.close().unwrap();
+    let record = order("r-1", "V-1", "2025-03-01T10:00:00Z");
+    assert!(store.submit(vec![new_run(&engine, &record)]).is_err());
+}
+
+#[test]
+fn retention_keeps_what_the_longest_window_needs() {
+    let engine = Engine::load(fixture()).unwrap();
+    let span = retention::span_for(&engine.current().set).unwrap();
+    // The 7-day window plus the 3-day long window of the default ticket alert.
+    assert_eq!(span, TimeDelta::days(10));
+
+    let store = Store::open_in_memory().unwrap();
+    store.set_retention(Some(span)).unwrap();
+    let old = order("old", "V-1", "2025-01-01T00:00:00Z");
+    let kept = order("kept", "V-1", "2025-03-02T00:00:00Z");
+    store.submit(vec![new_run(&engine, &old), new_run(&engine, &kept)]).unwrap();
+    assert_eq!(store.run_count().unwrap(), 1, "the old run is deleted in the same commit");
+    assert!(store.run("old").unwrap().is_none());
+
+    let newest = order("newest", "V-1", "2025-03-12T12:00:00Z");
+    store.submit(vec![new_run(&engine, &newest)]).unwrap();
+    assert!(store.run("kept").unwrap().is_none(), "more than 10 days before the newest event");
+    assert_eq!(store.apply_retention().unwrap(), 0);
+}
+
+#[test]
+fn default_alert_windows_extend_retention() {
+    let engine = Engine::load(procurement()).unwrap();
+    let span = retention::span_for(&engine.current().set).unwrap();
+    // The calendar quarter (at most 92 days, plus slack for an offset change) plus the 3-day ticket window.
+    assert_eq!(span, TimeDelta::days(92) + TimeDelta::hours(2) + TimeDelta::days(3));
+}
+
+#[test]
+fn slo_status_matches_semslo_report() {
+    let engine = Engine::load(procurement()).unwrap();
+    let live = engine.current();
+    let records = read_jsonl(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/procurement/runs.jsonl"));
+
+    let store = Store::open_in_memory().unwrap();
+    let mut builder = ReportBuilder::new(&live.set, ReportOptions::default());
+    let mut runs = Vec::new();
+    for record in &records {
+        let verdicts = semslo::eval::evaluate(&live.set, record);
+        builder.add_run(record, "runs.jsonl", &verdicts);
+        runs.push(new_run(&engine, record));
+    }
+    store.submit(runs).unwrap();
+
+    let expected = serde_json::to_value(builder.finish()).unwrap();
+    let actual = serde_json::to_value(slo_status::report(&store, &live.set, None).unwrap()).unwrap();
+    assert_eq!(actual["at"], expected["at"]);
+    assert_eq!(actual["rules"], expected["rules"]);
+    for (index, slo) in expected["slos"].as_array().unwrap().iter().enumerate() {
+        let stored = &actual["slos"][index];
+        for section in [
+            "name",
+            "status",
+            "window",
+            "counts",
+            "sli",
+            "budget",
+            "burn_rate",
+            "alerts",
+            "daily",
+            "by_rule",
+            "by_segment",
+            "by_dimension",
+            "input_runs",
+        ] {
+            assert_eq!(stored[section], slo[section], "section `{section}` of `{}`", slo["name"]);
+        }
+    }
+}
+
+#[test]
+fn slo_summary_of_unknown_name_is_none() {
+    let engine = Engine::load(fixture()).unwrap();
+    let store = Store::open_in_memory().unwrap();
+    assert!(slo_status::summary(&store, &engine.current().set, "nope", None).unwrap().is_none());
+}

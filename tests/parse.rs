@@ -128,6 +128,7 @@ const EXPECTED_CODES: &[(&str, &[&str])] = &[
             "semslo::check::type_mismatch",
             "semslo::check::type_mismatch",
             "semslo::check::type_mismatch",
+            "semslo::check::type_mismatch",
         ],
     ),
     ("unclosed_string.slo", &["semslo::parse::unexpected_token"]),

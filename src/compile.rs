@@ -115,6 +115,7 @@ fn discover_in(dir: &Path, sets: &mut Vec<PathBuf>, depth: usize) -> std::io::Re
     }
     let mut children: Vec<PathBuf> =
         std::fs::read_dir(dir)?.map(|entry| entry.map(|e| e.path())).collect::<Result<_, _>>()?;
+    children.retain(|child| !child.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.')));
     children.sort();
     if children.iter().any(|child| child.is_file() && child.extension().is_some_and(|e| e == "slo")) {
         sets.push(dir.to_path_buf());
@@ -158,6 +159,12 @@ fn collect_slo_files(dir: &Path, files: &mut Vec<PathBuf>, depth: usize) -> std:
     }
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
+        // Names starting with a dot are hidden: editors' swap files, and the `..data`
+        // and timestamped directories of a mounted Kubernetes ConfigMap, whose files
+        // are also visible through the links beside them and would be read twice.
+        if path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.')) {
+            continue;
+        }
         if path.is_dir() {
             collect_slo_files(&path, files, depth + 1)?;
         } else if path.extension().is_some_and(|e| e == "slo") {

@@ -20,7 +20,7 @@ use crate::input::projected::parse_projected;
 use crate::input::{Location, RecordError, parse_json_line};
 
 /// Bytes read per chunk; a chunk then extends to the end of its last line.
-pub const CHUNK_BYTES: usize = 4 * 1024 * 1024;
+pub const CHUNK_BYTES: usize = 1024 * 1024;
 
 /// Chunks in flight per worker, which bounds memory to about `jobs × 2 × CHUNK_BYTES`.
 const CHUNKS_PER_WORKER: usize = 2;

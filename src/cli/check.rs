@@ -80,6 +80,11 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     for path in RECORD_FIELDS_REPORTED {
         projection.keep(path);
     }
+    if !set.slos.is_empty() {
+        for path in RECORD_FIELDS_OF_SLO_REPORT {
+            projection.keep(path);
+        }
+    }
     let progress = progress_bar();
     for path in &args.records {
         let source = if path.as_os_str() == "-" { Source::Stdin } else { Source::Path(path.clone()) };
@@ -123,19 +128,12 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     }
 }
 
-/// Record fields the report reads besides those the rules read: run ids, labels, and the
-/// step, checkpoint and workflow facts of the SLO section.
-const RECORD_FIELDS_REPORTED: &[&str] = &[
-    "run_id",
-    "id",
-    "workflow",
-    "labels.expert_verdict",
-    "labels.note",
-    "steps[].name",
-    "steps[].status",
-    "checkpoints[].name",
-    "checkpoints[].decision",
-];
+/// Record fields the report reads besides those the rules read: run ids and labels.
+const RECORD_FIELDS_REPORTED: &[&str] = &["run_id", "id", "labels.expert_verdict"];
+
+/// Record fields the SLO section reads: the workflow, labels, and step and checkpoint facts.
+const RECORD_FIELDS_OF_SLO_REPORT: &[&str] =
+    &["workflow", "labels.note", "steps[].name", "steps[].status", "checkpoints[].name", "checkpoints[].decision"];
 
 /// JSON Lines files (by option or extension) go through the projecting reader.
 fn reads_json_lines(source: &Source, format: InputFormat) -> bool {

@@ -51,7 +51,7 @@ pub(super) fn compile_slo(
             diagnostics.push(error(
                 source,
                 "semslo::check::invalid_objective",
-                format!("objective `{text}%` is not between 0% and 100%"),
+                format!("objective `{text}%` is out of range"),
                 *span,
                 "an objective is the target share of good runs, above 0% and at most 100%, e.g. `99.5%`",
             ));

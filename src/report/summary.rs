@@ -257,7 +257,8 @@ impl CheckReport {
 
 /// `Some(true)` when the run's expert label says the outcome was incorrect.
 fn expert_label(record: &Json) -> Option<bool> {
-    match record.get("labels")?.get("expert_verdict")?.as_str()? {
+    // Labels are matched without regard to case or surrounding white space.
+    match record.get("labels")?.get("expert_verdict")?.as_str()?.trim().to_ascii_lowercase().as_str() {
         "incorrect" | "bad" | "wrong" => Some(true),
         "correct" | "good" | "right" => Some(false),
         _ => None,

@@ -342,7 +342,8 @@ pub fn cost_summary(costs: &CompiledCosts, runs: u64, reviews: u64, good_runs: u
 /// same words as the label table of `semslo check` are accepted: `incorrect`, `bad`
 /// or `wrong`, and `correct`, `good` or `right`.
 pub fn expert_label(record: &Json) -> Option<bool> {
-    match record.get("labels")?.get("expert_verdict")?.as_str()? {
+    // Labels are matched without regard to case or surrounding white space.
+    match record.get("labels")?.get("expert_verdict")?.as_str()?.trim().to_ascii_lowercase().as_str() {
         "incorrect" | "bad" | "wrong" => Some(true),
         "correct" | "good" | "right" => Some(false),
         _ => None,

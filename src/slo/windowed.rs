@@ -69,7 +69,7 @@ pub(super) fn summarize(
         budget,
         burn_rate: consumed,
         alerts: alerts(slo, events, at),
-        daily: bounds.map(|bounds| daily(slo, events, &bounds)).unwrap_or_default(),
+        daily: bounds.map(|bounds| daily(slo, events, &bounds, &counts)).unwrap_or_default(),
         by_rule: by_rule(set, slo, events, bounds.as_ref(), counts.valid),
         by_segment: by_segment(set, events, bounds.as_ref()),
         by_dimension: by_dimension(slo, events, bounds.as_ref()),
@@ -179,7 +179,10 @@ fn alert_window(slo: &CompiledSlo, events: &EventLog, at: Option<DateTime<Utc>>,
 /// budget, `1 − bad so far ÷ ((1 − objective) × valid in the whole window)`, so it
 /// starts at 100 %, only falls, and ends at the window's remaining budget. Runs
 /// without an event time are not in the series.
-fn daily(slo: &CompiledSlo, events: &EventLog, bounds: &WindowBounds) -> Vec<DayPoint> {
+/// The SLI per local day and the budget left at each day's end. The budget is measured
+/// against every valid run of the window (`window`), like the summary's figure, and runs
+/// without an event time spend it from the first day, so the last point equals it.
+fn daily(slo: &CompiledSlo, events: &EventLog, bounds: &WindowBounds, window: &WindowCounts) -> Vec<DayPoint> {
     let first = local_date(slo.time_zone, bounds.first_instant());
     let last = local_date(slo.time_zone, bounds.end);
     let days = usize::try_from((last - first).num_days() + 1).unwrap_or(0);
@@ -196,8 +199,9 @@ fn daily(slo: &CompiledSlo, events: &EventLog, bounds: &WindowBounds) -> Vec<Day
         }
     }
 
-    let window_valid: u64 = counts.iter().map(|(valid, _)| valid).sum();
-    let mut total_bad = 0;
+    let placed_bad: u64 = counts.iter().map(|(_, bad)| bad).sum();
+    let window_valid = window.valid;
+    let mut total_bad = window.bad.saturating_sub(placed_bad);
     counts
         .iter()
         .enumerate()

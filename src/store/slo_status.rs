@@ -158,7 +158,7 @@ fn summarize(
         budget,
         burn_rate: consumed,
         alerts: alerts(slo, &events, at),
-        daily: bounds.map(|bounds| daily(slo, &events, &bounds)).unwrap_or_default(),
+        daily: bounds.map(|bounds| daily(slo, &events, &bounds, &counts)).unwrap_or_default(),
         by_rule: by_rule(set, slo, &events, bounds.as_ref(), counts.valid),
         by_segment: by_segment(set, &events, bounds.as_ref()),
         by_dimension: by_dimension(slo, &events, bounds.as_ref()),
@@ -369,7 +369,7 @@ fn alerts(slo: &CompiledSlo, events: &[Event], at: Option<DateTime<Utc>>) -> Ale
 }
 
 /// Computes one point per local day of the window, in the SLO's time zone.
-fn daily(slo: &CompiledSlo, events: &[Event], bounds: &WindowBounds) -> Vec<DayPoint> {
+fn daily(slo: &CompiledSlo, events: &[Event], bounds: &WindowBounds, window: &WindowCounts) -> Vec<DayPoint> {
     let first = local_date(slo.time_zone, bounds.first_instant());
     let last = local_date(slo.time_zone, bounds.end);
     let days = usize::try_from((last - first).num_days() + 1).unwrap_or(0);
@@ -384,10 +384,12 @@ fn daily(slo: &CompiledSlo, events: &[Event], bounds: &WindowBounds) -> Vec<DayP
             }
         }
     }
-    // The budget left at the end of each day is measured against the whole window's
-    // valid runs, so the series falls only on days with bad runs.
-    let window_valid: u64 = counts.iter().map(|(valid, _)| valid).sum();
-    let mut total_bad = 0;
+    // The budget left at the end of each day is measured against every valid run of the
+    // window, and runs without an event time spend it from the first day, as in the
+    // report built from a log.
+    let placed_bad: u64 = counts.iter().map(|(_, bad)| bad).sum();
+    let window_valid = window.valid;
+    let mut total_bad = window.bad.saturating_sub(placed_bad);
     counts
         .iter()
         .enumerate()

@@ -172,6 +172,9 @@ fn help_for(expected: &[&str], text: &str, position: usize) -> String {
     if rest.starts_with('"') && !rest[1..].lines().next().unwrap_or("").contains('"') {
         return "this string is not closed on its line; add the closing `\"`".to_string();
     }
+    if text[..position.min(text.len())].trim_end().ends_with("objective") {
+        return "write the objective as a percentage, e.g. `objective 99.5% over 28d`".to_string();
+    }
     if rest.starts_with('=') && !rest.starts_with("==") {
         return "compare with `==`; a single `=` only appears in `let NAME = ...`".to_string();
     }

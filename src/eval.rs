@@ -230,7 +230,20 @@ fn explain<'a>(
             let _ = context.condition(expect);
         }
     }
-    let observations = context.finish_trace();
+    let mut observations = context.finish_trace();
     let entered_at = provenance::entered_at(context.record, &observations);
+    // Why the rule applied: the reference rows and values its `when` read come after
+    // the evidence of the expectations.
+    if let Some(condition) = &rule.when {
+        context.start_trace();
+        let _ = context.condition(condition);
+        for observation in context.finish_trace() {
+            if matches!(observation, Observation::Lookup { .. } | Observation::Membership { .. })
+                && !observations.contains(&observation)
+            {
+                observations.push(observation);
+            }
+        }
+    }
     Explanation { expects, observations, entered_at, event_time_error }
 }

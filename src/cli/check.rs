@@ -118,6 +118,10 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         }
     }
 
+    if report.input.records_read == 0 {
+        eprintln!("semslo: no records were read; check the `--records` paths and that the input is not empty");
+        return ExitStatus::InvalidInput;
+    }
     let slo_missed = report.slos.iter().any(|slo| slo.status == SloState::Missed);
     if report.has_enforced_violations() || slo_missed {
         ExitStatus::Violations

@@ -83,6 +83,8 @@ impl Table {
             return Lookup::Found(rows[0]);
         }
         let at = at.expect("callers pass the event time for effective-dated tables");
+        // NOTE: when rows of one key overlap in time, the first in file order wins here;
+        // `semslo lint` reports such rows as an error (`semslo::lint::effective_overlap`).
         match rows.iter().find(|row| row.is_valid_at(at)) {
             Some(row) => Lookup::Found(row),
             None => Lookup::NotInForce { rows },

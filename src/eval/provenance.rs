@@ -22,8 +22,8 @@ pub struct StepRef {
 /// Deepest level searched inside a step's output.
 const MAX_SEARCH_DEPTH: usize = 12;
 
-/// Finds the earliest step whose `output` holds one of the values the observations
-/// read outside `steps`. Text shorter than two characters, booleans and null are not
+/// Finds the step where a value that decided the verdict entered the run: for the first
+/// value read outside `steps` that some step's `output` holds, the earliest such step. Text shorter than two characters, booleans and null are not
 /// traced: they match too much to point anywhere. A small whole number (under 100 in
 /// size) is traced only to an output field of the same name as the field read, so a
 /// reward of 0 is not blamed on some step's count of 0.
@@ -40,7 +40,9 @@ pub fn entered_at(record: &Json, observations: &[Observation]) -> Option<StepRef
         }
         _ => None,
     });
-    let mut best: Option<StepRef> = None;
+    // The first value the failing expectation read is usually the one in question (the
+    // left side of a comparison, the value tested for membership), so the search takes
+    // the values in the order they were read and reports the first one a step carried.
     for (expression, value) in candidates {
         if !traceable(value) {
             continue;
@@ -48,24 +50,20 @@ pub fn entered_at(record: &Json, observations: &[Observation]) -> Option<StepRef
         let needs_same_name = is_small_integer(value);
         let field_name = expression.rsplit('.').next().unwrap_or(expression).trim().to_string();
         for (index, step) in steps.iter().enumerate() {
-            if best.as_ref().is_some_and(|found| found.index <= index) {
-                break;
-            }
             let Some(output) = step.get("output") else { continue };
             let name_filter = needs_same_name.then_some(field_name.as_str());
             if let Some(path) = find_value(output, value, "output".to_string(), 0, name_filter) {
-                best = Some(StepRef {
+                return Some(StepRef {
                     index,
                     name: step.get("name").and_then(Json::as_str).map(str::to_string),
                     path,
                     value: value.clone(),
                     expression: expression.clone(),
                 });
-                break;
             }
         }
     }
-    best
+    None
 }
 
 fn traceable(value: &Json) -> bool {

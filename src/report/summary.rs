@@ -88,6 +88,9 @@ pub struct RuleSummary {
     pub skip_field_missing: usize,
     /// Skipped because a `waive` line covered the run.
     pub skip_waived: usize,
+    /// What the `when` found missing on skipped runs, with how often (up to five kinds).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub skip_missing: std::collections::BTreeMap<String, usize>,
     pub error: usize,
     /// Verdict against expert label, over labelled runs.
     pub labels: LabelTable,
@@ -161,6 +164,7 @@ impl CheckReport {
                     skip_condition_false: 0,
                     skip_field_missing: 0,
                     skip_waived: 0,
+                    skip_missing: std::collections::BTreeMap::new(),
                     error: 0,
                     labels: LabelTable::default(),
                 }
@@ -208,7 +212,12 @@ impl CheckReport {
                 Verdict::Pass => summary.pass += 1,
                 Verdict::Fail => summary.fail += 1,
                 Verdict::Skip(SkipReason::ConditionFalse) => summary.skip_condition_false += 1,
-                Verdict::Skip(SkipReason::FieldMissing { .. }) => summary.skip_field_missing += 1,
+                Verdict::Skip(SkipReason::FieldMissing { what }) => {
+                    summary.skip_field_missing += 1;
+                    if summary.skip_missing.len() < 5 || summary.skip_missing.contains_key(what) {
+                        *summary.skip_missing.entry(what.clone()).or_default() += 1;
+                    }
+                }
                 Verdict::Skip(SkipReason::Waived { .. }) => summary.skip_waived += 1,
                 Verdict::Error => summary.error += 1,
             }

@@ -37,6 +37,7 @@ pub fn render(report: &CheckReport, options: TextOptions) -> String {
         let _ = writeln!(out, "{shadow} violations of shadow-mode rules are counted below but not listed\n");
     }
     render_rule_table(&mut out, report);
+    render_skip_notes(&mut out, report);
     render_label_table(&mut out, report);
     super::slo_text::render_brief(&mut out, &report.slos);
     render_input(&mut out, report);
@@ -239,6 +240,30 @@ fn render_rule_table(out: &mut String, report: &CheckReport) {
         );
     }
     out.push('\n');
+}
+
+/// Points at rules that skipped runs because their `when` read a missing field: a rule
+/// that silently never applies (a misspelt path, a table key that does not exist) shows
+/// up here instead of as a quiet pass.
+fn render_skip_notes(out: &mut String, report: &CheckReport) {
+    let mut any = false;
+    for rule in report.rules.iter().filter(|r| r.skip_field_missing > 0) {
+        let applied = rule.pass + rule.fail + rule.error;
+        let lead = if applied == 0 { "never applied: " } else { "" };
+        let causes: Vec<String> = rule.skip_missing.iter().map(|(what, n)| format!("{what} ({n})")).collect();
+        let _ = writeln!(
+            out,
+            "note: `{}` {lead}skipped {} run{} because its `when` read a missing value: {}",
+            rule.rule.name,
+            rule.skip_field_missing,
+            if rule.skip_field_missing == 1 { "" } else { "s" },
+            causes.join(", ")
+        );
+        any = true;
+    }
+    if any {
+        out.push('\n');
+    }
 }
 
 fn render_label_table(out: &mut String, report: &CheckReport) {

@@ -381,10 +381,20 @@ impl<'a> Scope<'a> {
                         Multiply => "*",
                         _ => "/",
                     };
-                    self.type_error(
-                        left.span.to(right.span),
-                        format!("cannot compute {} {symbol} {}", lt.name(), rt.name()),
-                    );
+                    let temporal = |t: Ty| matches!(t, Ty::Date | Ty::Timestamp);
+                    if (temporal(lt) && rt == Ty::Number) || (lt == Ty::Number && temporal(rt)) {
+                        self.error(
+                            "semslo::check::type_mismatch",
+                            format!("cannot compute {} {symbol} {}", lt.name(), rt.name()),
+                            left.span.to(right.span),
+                            "add or subtract a duration such as `1d` or `12h`; for calendar months use `add_months(x, n)`",
+                        );
+                    } else {
+                        self.type_error(
+                            left.span.to(right.span),
+                            format!("cannot compute {} {symbol} {}", lt.name(), rt.name()),
+                        );
+                    }
                     Ty::Unknown
                 }
             },

@@ -4,6 +4,7 @@ mod check;
 mod diff;
 mod explain;
 mod export;
+mod fmt;
 mod lint;
 mod report;
 mod serve;
@@ -61,6 +62,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Export the SLOs as Prometheus rules or OpenSLO documents.
     Export(export::ExportArgs),
+    /// Rewrite policy files in the canonical layout; `--check` prints a diff and changes nothing.
+    Fmt(fmt::FmtArgs),
     /// Report each SLO over run logs: SLI, error budget, burn rates, alerts, breakdowns, calibration.
     Report(report::ReportArgs),
     /// Report every problem of every policy set, with codes, places and fixes (exit 0 clean, 1 findings, 2 usage).
@@ -90,6 +93,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Test(args) => test::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Export(args) => export::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Lint(args) => return lint::run(args, cli.color).into(),
         Command::Report(args) => report::run(args),

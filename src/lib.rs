@@ -26,6 +26,7 @@ pub mod diff;
 pub mod engine;
 pub mod eval;
 pub mod export;
+pub mod fmt;
 pub mod input;
 pub mod policy_test;
 pub mod report;

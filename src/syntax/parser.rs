@@ -213,6 +213,10 @@ impl Builder<'_> {
     /// when an optional element after the pair's last token did not match.
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let span = pair.as_span();
+        // Literals are atomic: they hold no trivia, and a `#` in them is not a comment.
+        if matches!(pair.as_rule(), Rule::regex | Rule::string | Rule::json_object | Rule::json_string) {
+            return Span::new(span.start() + self.offset, span.end() + self.offset);
+        }
         let length = content_length(pair.as_str());
         Span::new(span.start() + self.offset, span.start() + length + self.offset)
     }
@@ -1012,7 +1016,9 @@ fn comment_start(line: &str) -> Option<usize> {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '"') => quote = Some('"'),
-            (None, '/') if line[..i].trim_end().ends_with("matches") || line[..i].trim_end().ends_with("contains") => {
+            (None, '/')
+                if ["matches", "contains", "with"].iter().any(|word| line[..i].trim_end().ends_with(word)) =>
+            {
                 quote = Some('/')
             }
             (None, '#') => return Some(i),

@@ -1,24 +1,23 @@
 //! The fields of a run record that a policy set can read, as a tree of paths: what a
 //! projecting reader must keep, and everything else it may skip while parsing.
 //!
-//! The analysis is conservative: a path whose use it cannot follow (an object passed
-//! to a function, an index computed at run time, `record` compared as a whole) keeps
-//! the whole value below it, so a projected record always gives the same verdicts as
-//! the full record.
+//! The analysis is conservative. A path whose use it cannot follow (an object passed to
+//! a function, an index computed at run time, `record` compared as a whole) keeps the
+//! whole value below it. So a projected record gives the same verdicts as the full one.
 
 use std::collections::BTreeMap;
 
 use super::PolicySet;
 use super::program::{Constant, Node, NodeKind};
 
-/// What to keep of one value of the record.
+/// The part of one record value to keep.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PathNode {
     /// Keep the whole value, whatever it holds.
     pub whole: bool,
     /// Object members read by name.
     pub fields: BTreeMap<String, PathNode>,
-    /// What to keep of each element, when the value is a list whose elements are read.
+    /// The part of each element to keep, when the value is a list whose elements are read.
     pub elements: Option<Box<PathNode>>,
 }
 

@@ -3,8 +3,8 @@
 //!
 //! Values that rules read are taken from the source text, so numbers keep every
 //! digit. A value the policy navigates into (`outcome` on the way to `outcome.total`)
-//! is rebuilt with only the wanted members; if it turns out not to be an object or
-//! list, it is kept whole.
+//! is rebuilt with only the wanted members. If it is not an object or list after all,
+//! it is kept whole.
 
 use std::fmt;
 
@@ -14,7 +14,7 @@ use sonic_rs::LazyValue;
 
 use crate::compile::projection::PathNode;
 
-/// Parses one JSON text, keeping what `projection` asks for.
+/// Parses one JSON text, keeping the parts that `projection` names.
 pub fn parse_projected(text: &[u8], projection: &PathNode) -> Result<Json, String> {
     let mut deserializer = sonic_rs::Deserializer::from_slice(text);
     let value = ProjectSeed(projection).deserialize(&mut deserializer).map_err(|e| e.to_string())?;
@@ -119,9 +119,9 @@ impl<'de> Visitor<'de> for ProjectVisitor<'_> {
         Ok(Json::Number(value.into()))
     }
 
-    // NOTE: a fraction found where the policy expected an object or list arrives as
-    // an f64 here; rules reading into it fail with a type error either way, but the
-    // number shown in that error may differ in its last digits from the record.
+    // NOTE: a fraction found where the policy expected an object or list arrives here as
+    // an f64. Rules reading into it fail with a type error either way, but the number
+    // shown in that error may differ in its last digits from the record.
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Json, E> {
         Ok(Number::from_f64(value).map_or(Json::Null, Json::Number))
     }

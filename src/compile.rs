@@ -319,10 +319,13 @@ impl SetBuilder {
                 let condition = scope.condition(&waiver.condition, "waive when");
                 let Some(date) = crate::value::parse_date(&waiver.until.0) else {
                     scope.diagnostics.push(
-                        Diagnostic::error("semslo::check::invalid_literal", format!("`{}` is not a calendar date", waiver.until.0))
-                            .in_file(source)
-                            .with_label(waiver.until.1, "")
-                            .with_help("write dates as YYYY-MM-DD with a real month and day"),
+                        Diagnostic::error(
+                            "semslo::check::invalid_literal",
+                            format!("`{}` is not a calendar date", waiver.until.0),
+                        )
+                        .in_file(source)
+                        .with_label(waiver.until.1, "")
+                        .with_help("write dates as YYYY-MM-DD with a real month and day"),
                     );
                     return None;
                 };

@@ -71,7 +71,9 @@ impl<'a> Value<'a> {
             Json::Bool(b) => Value::Bool(*b),
             // A number past 28 digits stays opaque JSON: present (for `exists`), but an
             // error wherever it is compared or computed with.
-            Json::Number(n) => parse_decimal(&n.to_string()).map_or(Value::Json(JsonRef::Borrowed(json)), Value::Number),
+            Json::Number(n) => {
+                parse_decimal(&n.to_string()).map_or(Value::Json(JsonRef::Borrowed(json)), Value::Number)
+            }
             Json::String(s) => Value::Text(Cow::Borrowed(s)),
             Json::Array(_) | Json::Object(_) => Value::Json(JsonRef::Borrowed(json)),
         })

@@ -219,7 +219,9 @@ fn children(node: &Node) -> Vec<&Node> {
         NodeKind::List(items) | NodeKind::Call(_, items) => items.iter().collect(),
         NodeKind::Lookup(_, key) => vec![key],
         NodeKind::Not(inner) | NodeKind::Negate(inner) => vec![inner],
-        NodeKind::Exists { value, .. } | NodeKind::IsMissing { value, .. } | NodeKind::IsNull { value, .. } => vec![value],
+        NodeKind::Exists { value, .. } | NodeKind::IsMissing { value, .. } | NodeKind::IsNull { value, .. } => {
+            vec![value]
+        }
         NodeKind::Matches { value, .. } | NodeKind::ContainsRegex { value, .. } => vec![value],
         NodeKind::Binary(_, left, right) | NodeKind::Otherwise(left, right) | NodeKind::Order { left, right, .. } => {
             vec![left, right]

@@ -162,6 +162,24 @@ fn csv_rows(text: &str, spec: &TableSpec<'_>) -> Result<Vec<RawRow>, TableError>
             )
         })?
         .clone();
+    if headers.is_empty() {
+        return Err(table_error(
+            format!("`{}` is empty: it has no header line", spec.display_path),
+            "the first line of a CSV file names its columns",
+        ));
+    }
+    // Declared columns must exist even when the table has no rows yet.
+    let columns = headers.iter().collect::<Vec<_>>().join(", ");
+    let effective = spec.effective.into_iter().flat_map(|(from, until)| [from, until]);
+    for (column, role) in spec.key.map(|key| (key, "the key")).into_iter().chain(effective.map(|c| (c, "`effective`")))
+    {
+        if !headers.iter().any(|header| header == column) {
+            return Err(table_error(
+                format!("`{}` has no column `{column}` for {role}", spec.display_path),
+                format!("name one of its columns: {columns}"),
+            ));
+        }
+    }
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {

@@ -132,7 +132,10 @@ impl<'a> Context<'a> {
                 } else {
                     format!("`{}` is null", self.text(base.span))
                 };
-                return Err(EvalError::Missing { what: format!("field `{}` ({why})", self.text(node.span)), span: node.span });
+                return Err(EvalError::Missing {
+                    what: format!("field `{}` ({why})", self.text(node.span)),
+                    span: node.span,
+                });
             }
             other => {
                 return Err(invalid(
@@ -943,7 +946,9 @@ fn temporal_operand<'x>(
     span: crate::diagnostic::Span,
 ) -> Result<Value<'x>, EvalError> {
     if let (Value::Text(text), Value::Text(other_text)) = (value, other) {
-        if let (Some(timestamp), Some(_)) = (crate::value::timestamp_text(text), crate::value::timestamp_text(other_text)) {
+        if let (Some(timestamp), Some(_)) =
+            (crate::value::timestamp_text(text), crate::value::timestamp_text(other_text))
+        {
             return Ok(Value::Timestamp(timestamp));
         }
     }

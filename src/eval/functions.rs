@@ -89,11 +89,18 @@ impl<'a> Context<'a> {
                 (Value::Text(s), zone) => match parse_timestamp(s) {
                     Some(t) => Value::Timestamp(t),
                     None => match zone {
-                        Some(Value::Text(zone)) => Value::Timestamp(local_timestamp(s, zone).map_err(|why| invalid(why, node.span))?),
-                        Some(other) => return Err(wrong(other, "a zone as text, like `\"-05:00\"` or `\"America/New_York\"`")),
+                        Some(Value::Text(zone)) => {
+                            Value::Timestamp(local_timestamp(s, zone).map_err(|why| invalid(why, node.span))?)
+                        }
+                        Some(other) => {
+                            return Err(wrong(other, "a zone as text, like `\"-05:00\"` or `\"America/New_York\"`"));
+                        }
                         None => {
                             return Err(invalid(
-                                format!("`timestamp` cannot read {} as an RFC 3339 timestamp; for a time without an offset, name its zone: `timestamp(x, \"-05:00\")`", Shown(&first)),
+                                format!(
+                                    "`timestamp` cannot read {} as an RFC 3339 timestamp; for a time without an offset, name its zone: `timestamp(x, \"-05:00\")`",
+                                    Shown(&first)
+                                ),
                                 node.span,
                             ));
                         }
@@ -286,7 +293,9 @@ fn local_timestamp(text: &str, zone: &str) -> Result<chrono::DateTime<chrono::Fi
             .single()
             .ok_or_else(|| format!("`{text}` does not exist at offset `{zone}`"));
     }
-    let tz: chrono_tz::Tz = zone.parse().map_err(|_| format!("unknown zone `{zone}`; write an offset like `-05:00` or an IANA name like `America/New_York`"))?;
+    let tz: chrono_tz::Tz = zone.parse().map_err(|_| {
+        format!("unknown zone `{zone}`; write an offset like `-05:00` or an IANA name like `America/New_York`")
+    })?;
     match naive.and_local_timezone(tz) {
         chrono::LocalResult::Single(t) => Ok(t.fixed_offset()),
         // A time that occurs twice (clocks set back) is read as the earlier instant.

@@ -252,7 +252,10 @@ impl CheckReport {
     pub fn counts_line(&self) -> String {
         let mut line = format!("{{\"total\":{}", self.input.records_checked);
         for rule in &self.rules {
-            let _ = std::fmt::Write::write_fmt(&mut line, format_args!(",\"{}\":{}", rule.rule.name, rule.fail + rule.error));
+            let _ = std::fmt::Write::write_fmt(
+                &mut line,
+                format_args!(",\"{}\":{}", rule.rule.name, rule.fail + rule.error),
+            );
         }
         let _ = std::fmt::Write::write_fmt(&mut line, format_args!(",\"pass_all\":{}}}", self.runs_without_violations));
         line

@@ -150,6 +150,10 @@ fn evaluate_items(
         let started = Instant::now();
         let verdicts = live.evaluate(&record, &location);
         state.metrics.observe_evaluation(started.elapsed().as_secs_f64());
+        if let Some(reason) = future_event_time(&verdicts) {
+            prepared.push(Prepared::Rejected { index, line, reason });
+            continue;
+        }
         prepared.push(Prepared::Evaluated {
             index,
             line,
@@ -159,6 +163,25 @@ fn evaluate_items(
         });
     }
     (live.hash().to_string(), prepared)
+}
+
+/// How far past this server's clock an event time may lie; clocks of the services that
+/// write runs drift, but a run from next year is a bug, not drift.
+const MAX_CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// Rejects a run placed after this server's clock (plus [`MAX_CLOCK_SKEW`]). Retention
+/// and the SLO windows count back from the newest stored event time, so one run dated in
+/// the future would push every real run out of them.
+fn future_event_time(verdicts: &crate::engine::RunVerdicts) -> Option<String> {
+    let limit = chrono::Utc::now() + MAX_CLOCK_SKEW;
+    let latest = verdicts.slos.iter().filter_map(|slo| slo.event_time).max()?;
+    (latest > limit).then(|| {
+        format!(
+            "the event time {} is in the future (more than {} min past this server's clock); fix the clock or the field that records it",
+            latest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            MAX_CLOCK_SKEW.num_minutes()
+        )
+    })
 }
 
 /// Stores the evaluated runs in one commit and builds the response from what the

@@ -158,9 +158,39 @@ fn join_alternatives(words: &[&str]) -> String {
 
 /// Words of the expression language that cannot name a rule, table or variable.
 const KEYWORDS: &[&str] = &[
-    "and", "or", "not", "in", "if", "then", "else", "true", "false", "null", "any", "all", "none", "count", "first",
-    "last", "where", "satisfies", "between", "within", "of", "matches", "starts", "ends", "with", "contains", "exists",
-    "is", "missing", "otherwise", "before", "after", "for",
+    "and",
+    "or",
+    "not",
+    "in",
+    "if",
+    "then",
+    "else",
+    "true",
+    "false",
+    "null",
+    "any",
+    "all",
+    "none",
+    "count",
+    "first",
+    "last",
+    "where",
+    "satisfies",
+    "between",
+    "within",
+    "of",
+    "matches",
+    "starts",
+    "ends",
+    "with",
+    "contains",
+    "exists",
+    "is",
+    "missing",
+    "otherwise",
+    "before",
+    "after",
+    "for",
 ];
 
 fn help_for(expected: &[&str], text: &str, position: usize) -> String {
@@ -1016,9 +1046,7 @@ fn comment_start(line: &str) -> Option<usize> {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '"') => quote = Some('"'),
-            (None, '/')
-                if ["matches", "contains", "with"].iter().any(|word| line[..i].trim_end().ends_with(word)) =>
-            {
+            (None, '/') if ["matches", "contains", "with"].iter().any(|word| line[..i].trim_end().ends_with(word)) => {
                 quote = Some('/')
             }
             (None, '#') => return Some(i),

@@ -215,7 +215,11 @@ struct SetBuilder {
 impl SetBuilder {
     fn add_file(&mut self, source: &SourceFile, ast: &ast::PolicyFile, diagnostics: &mut Diagnostics) {
         let file_id = self.files.len();
-        hash_part(&mut self.hasher, source.name(), source.text().as_bytes());
+        // The file's own name, not the path it was reached by, so the same policy set has
+        // one hash whether it is loaded as `pol`, `./pol` or an absolute path.
+        let file_name =
+            source.path().file_name().map_or_else(|| source.name().to_string(), |n| n.to_string_lossy().into_owned());
+        hash_part(&mut self.hasher, &file_name, source.text().as_bytes());
         let tables = self.load_tables(source, ast, diagnostics);
 
         let mut lets: HashMap<String, (LetId, types::Ty, bool)> = HashMap::new();

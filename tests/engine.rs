@@ -165,6 +165,24 @@ fn broken_reload_keeps_the_old_set() {
 }
 
 #[test]
+fn emptied_policy_keeps_the_old_set() {
+    let directory = copied_policy();
+    let engine = Engine::load(directory.path()).unwrap();
+    let before = engine.hash();
+    for entry in std::fs::read_dir(directory.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "slo") {
+            std::fs::write(&path, "").unwrap();
+        }
+    }
+
+    let outcome = engine.reload();
+    assert_eq!(outcome.outcome, ReloadResult::Rejected);
+    assert_eq!(engine.hash(), before);
+    assert!(outcome.diagnostics.iter().any(|d| d.code == "semslo::engine::no_rules"), "{:?}", outcome.diagnostics);
+}
+
+#[test]
 fn reload_with_failing_test_keeps_the_old_set() {
     let directory = copied_policy();
     let engine = Engine::load(directory.path()).unwrap();

@@ -63,6 +63,14 @@ pub(super) fn load_candidate(path: &Path) -> Result<Candidate, Diagnostics> {
         _ => return Err(diagnostics),
     };
 
+    if set.rules.is_empty() {
+        let mut rejected = diagnostics;
+        rejected
+            .push(Diagnostic::error("semslo::engine::no_rules", "the policy set has no rules").with_help(
+                "a set without rules would judge every run good; an emptied policy file is the usual cause",
+            ));
+        return Err(rejected);
+    }
     let report = policy_test::run(&set);
     if report.failed() > 0 {
         let mut rejected = diagnostics;

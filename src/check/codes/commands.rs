@@ -66,4 +66,13 @@ pub const CODES: &[CodeInfo] = &[
             then fix the rule or the test.",
         example: None,
     },
+    CodeInfo {
+        code: "semslo::engine::no_rules",
+        severity: Error,
+        summary: "a policy set without rules cannot go live in the engine",
+        explanation: "A set without rules would judge every run good, and an emptied policy file is its usual \
+            cause, so the engine and `semslo serve` keep the live set instead. Restore the rules; to stop \
+            checking a workflow, stop its server.",
+        example: None,
+    },
 ];

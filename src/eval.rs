@@ -28,10 +28,10 @@ pub use context::EVALUATION_BUDGET;
 pub use provenance::StepRef;
 pub use trace::{Observation, RowInfo};
 
-/// Why an expression could not produce a value.
+/// The reason an expression could not produce a value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EvalError {
-    /// A field, element or table key that is absent; `what` says which, in policy terms.
+    /// A field, element or table key that is absent. `what` names it in policy terms.
     Missing { what: String, span: Span },
     /// A value of the wrong type, text that does not parse, a division by zero, an overflow.
     Invalid { message: String, span: Span },
@@ -89,7 +89,7 @@ impl Verdict {
     }
 }
 
-/// How one `expect` line came out.
+/// The outcome of one `expect` line.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExpectOutcome {
     Held,
@@ -202,7 +202,7 @@ fn decide<'a>(context: &mut Context<'a>, rule: &'a CompiledRule) -> Decision {
     (verdict, outcomes, None)
 }
 
-/// The first waiver whose condition holds for the run and whose expiry date is after
+/// Returns the first waiver whose condition is true for the run and whose expiry date is after
 /// the run's event time. A waiver whose condition cannot be decided does not apply:
 /// the run is then judged by the rule as usual.
 fn matching_waiver<'a>(

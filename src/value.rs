@@ -1,7 +1,7 @@
 //! Values that rules compute with, and the semantics decisions they carry.
 //!
 //! - **Exact decimals.** Every number is a [`Decimal`] (28 significant digits), read
-//!   from the record's source text, never through `f64`: `0.1 + 0.2 == 0.3` holds and
+//!   from the record's source text, never through `f64`: `0.1 + 0.2 == 0.3` is true and
 //!   integers past 2^53 keep every digit. A number that does not fit is an error, not
 //!   a rounded value.
 //! - **Missing is not null.** A field that is absent is not a value at all: reading it
@@ -59,7 +59,7 @@ impl JsonRef<'_> {
     }
 }
 
-/// Why a JSON value could not become a [`Value`].
+/// The reason a JSON value could not become a [`Value`]: a number past 28 digits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NumberOutOfRange(pub String);
 
@@ -105,7 +105,7 @@ impl<'a> Value<'a> {
         }
     }
 
-    /// The type name used in messages.
+    /// Returns the type name used in messages.
     pub fn type_name(&self) -> &'static str {
         match self.unwrap_element() {
             Value::Null => "null",
@@ -191,7 +191,7 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().filter(|_| text.len() == 10)
 }
 
-/// The instant a date stands for when it meets a timestamp: 00:00:00 UTC of that day.
+/// Returns the instant a date stands for next to a timestamp: 00:00:00 UTC of that day.
 pub fn date_start(date: NaiveDate) -> DateTime<FixedOffset> {
     date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().fixed_offset()
 }
@@ -246,7 +246,7 @@ pub fn format_duration(duration: TimeDelta) -> String {
     out
 }
 
-/// The instant of a temporal value, for comparisons across timestamps and dates.
+/// Returns the instant of a temporal value, for comparisons across timestamps and dates.
 fn instant(value: &Value<'_>) -> Option<DateTime<Utc>> {
     match value {
         Value::Timestamp(t) => Some(t.with_timezone(&Utc)),

@@ -420,7 +420,7 @@ impl<'a> Context<'a> {
         Ok(Value::Bool(held))
     }
 
-    /// Whether a tolerance was written as a percentage, directly or through `let`s.
+    /// Returns whether a tolerance was written as a percentage, directly or through `let`s.
     fn is_percent(&self, node: &Node) -> bool {
         match &node.kind {
             NodeKind::Constant(Constant::Percent(_)) => true,
@@ -550,8 +550,8 @@ impl<'a> Context<'a> {
     /// Evaluates a binding's list and calls `visit` for every element that passes the
     /// filter, with the variable in scope; `visit` returns `false` to stop early.
     /// Returns the list length and how many elements passed the filter. With `strict`,
-    /// a filter error ends the walk at once (`first` must not skip an element it cannot
-    /// judge); otherwise filter errors are returned unless `visit` stopped first.
+    /// a filter error ends the walk at once, because `first` must not skip an element it
+    /// cannot judge. Otherwise filter errors are returned unless `visit` stopped first.
     fn for_each_element(
         &mut self,
         binding: &'a CompiledBinding,
@@ -631,8 +631,9 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// `any` is true as soon as one element satisfies the body, even if another element
-    /// errors; `all` is false as soon as one does not; otherwise an error wins.
+    /// Evaluates `any`, `all` or `none`. `any` is true as soon as one element satisfies
+    /// the body, even if another element errors, and `all` is false as soon as one does
+    /// not. Otherwise an element's error is the result.
     fn eval_quantifier(
         &mut self,
         node: &'a Node,
@@ -760,8 +761,8 @@ pub(super) fn row_info(table: &Table, row: &Row) -> RowInfo {
     }
 }
 
-/// A validity bound as a date when it is midnight UTC (how dates are read), else as a
-/// UTC timestamp, so the evidence never moves a bound to another day.
+/// Formats a validity bound as a date when it is midnight UTC (how dates are read), else
+/// as a UTC timestamp, so the evidence never moves a bound to another day.
 fn format_bound(bound: chrono::DateTime<chrono::Utc>) -> String {
     if bound.time() == chrono::NaiveTime::MIN {
         bound.date_naive().to_string()

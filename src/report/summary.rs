@@ -88,7 +88,7 @@ pub struct RuleSummary {
     pub skip_field_missing: usize,
     /// Skipped because a `waive` line covered the run.
     pub skip_waived: usize,
-    /// What the `when` found missing on skipped runs, with how often (up to five kinds).
+    /// Values the `when` found missing on skipped runs, with their counts (up to five kinds).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub skip_missing: std::collections::BTreeMap<String, usize>,
     pub error: usize,
@@ -242,12 +242,12 @@ impl CheckReport {
         }
     }
 
-    /// Whether the next violation would be kept in full, so its run is worth explaining.
+    /// Returns whether the next violation would be kept in full, so its run is worth explaining.
     pub fn keeps_more_violations(&self) -> bool {
         self.violations.len() < self.max_kept_violations
     }
 
-    /// One line of counts for scripts and benchmarks: runs checked, runs with a failing
+    /// Renders one line of counts for scripts and benchmarks: runs checked, runs with a failing
     /// or erroring verdict per rule, and runs with none.
     pub fn counts_line(&self) -> String {
         let mut line = format!("{{\"total\":{}", self.input.records_checked);
@@ -261,13 +261,13 @@ impl CheckReport {
         line
     }
 
-    /// Whether any `enforce` rule failed or errored: what makes `semslo check` exit 1.
+    /// Returns whether any `enforce` rule failed or errored, which makes `semslo check` exit 1.
     pub fn has_enforced_violations(&self) -> bool {
         self.rules.iter().any(|rule| rule.rule.mode == RuleMode::Enforce && (rule.fail > 0 || rule.error > 0))
     }
 }
 
-/// `Some(true)` when the run's expert label says the outcome was incorrect.
+/// Returns `Some(true)` when the run's expert label judges the outcome incorrect.
 fn expert_label(record: &Json) -> Option<bool> {
     // Labels are matched without regard to case or surrounding white space.
     match record.get("labels")?.get("expert_verdict")?.as_str()?.trim().to_ascii_lowercase().as_str() {
@@ -277,7 +277,7 @@ fn expert_label(record: &Json) -> Option<bool> {
     }
 }
 
-/// The run's id: `run_id`, else `id`, else its place in the input.
+/// Returns the run's id: `run_id`, else `id`, else its place in the input.
 pub fn run_id(record: &Json, location: &str) -> String {
     match record.get("run_id").or_else(|| record.get("id")) {
         Some(Json::String(s)) => s.clone(),

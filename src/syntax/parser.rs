@@ -28,7 +28,7 @@ pub(crate) fn parse_item(source: &SourceFile, span: Span, file: &mut PolicyFile)
     builder.item(item, file)
 }
 
-/// Parses a file that holds one expression (used by tests and tools).
+/// Parses a file that contains one expression (used by tests and tools).
 pub fn parse_expression(source: &SourceFile) -> Result<Expr, Diagnostic> {
     let mut pairs =
         PestParser::parse(Rule::standalone_expression, source.text()).map_err(|e| syntax_error(source, 0, &e))?;
@@ -94,7 +94,7 @@ fn found_width(text: &str, position: usize) -> usize {
     }
 }
 
-/// Turns the grammar rules pest wanted into words a policy author knows.
+/// Turns the grammar rules pest expected into words a policy author recognizes.
 fn describe_expected(rules: &[Rule]) -> Vec<&'static str> {
     let mut words: Vec<&'static str> = rules.iter().filter_map(|rule| rule_description(*rule)).collect();
     words.sort_unstable();
@@ -239,8 +239,8 @@ struct Builder<'s> {
 const MAX_TREE_LEVELS: usize = MAX_EXPR_DEPTH * 16;
 
 impl Builder<'_> {
-    /// The pair's span without trailing white space and comments, which pest includes
-    /// when an optional element after the pair's last token did not match.
+    /// Returns the pair's span without trailing white space and comments, which pest
+    /// includes when an optional element after the pair's last token did not match.
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let span = pair.as_span();
         // Literals are atomic: they hold no trivia, and a `#` in them is not a comment.

@@ -1,5 +1,6 @@
 //! Batch checking of JSON Lines at the speed of parsing: each line is parsed with the
-//! policy set's projection (only the fields rules read), evaluated without
+//! policy set's projection (only the fields rules read) into a [`Document`] that
+//! borrows from the input and is reused for every line of a chunk, evaluated without
 //! explanations, in parallel over chunks of the input, and handed back in input
 //! order. Memory is bounded by the chunks in flight, not by the input size.
 //!
@@ -15,8 +16,9 @@ use serde_json::Value as Json;
 
 use crate::compile::PolicySet;
 use crate::compile::projection::Projection;
+use crate::document::Document;
 use crate::eval::{self, RuleVerdict};
-use crate::input::projected::parse_projected;
+use crate::input::projected::{ReadPlan, parse_into};
 use crate::input::{Location, RecordError, parse_json_line};
 
 /// Bytes read per chunk; a chunk then extends to the end of its last line.
@@ -28,7 +30,7 @@ const CHUNKS_PER_WORKER: usize = 2;
 /// One checked line.
 pub struct LineRun {
     pub location: Location,
-    /// The projected record: only the fields the policy set and the caller read.
+    /// The fields of the record that the caller asked to keep.
     pub record: Json,
     /// Verdicts without explanations.
     pub verdicts: Vec<RuleVerdict>,
@@ -43,6 +45,40 @@ impl LineRun {
     }
 }
 
+/// Decides every rule of `set` on one JSON record through the projecting reader, as
+/// [`check_lines`] does for each line: only the fields `projection` names are parsed,
+/// and the verdicts carry no explanations.
+pub fn decide_text(set: &PolicySet, projection: &Projection, text: &[u8]) -> Result<Vec<RuleVerdict>, String> {
+    let plan = ReadPlan::new(projection);
+    let mut document = Document::default();
+    decide_line(set, &plan, &Projection::default(), text, &mut document).map(|(verdicts, _)| verdicts)
+}
+
+/// Decides one record: its verdicts and the fields `keep` names, or the reason the
+/// text is not a JSON object, worded by the standard reader.
+fn decide_line<'c>(
+    set: &PolicySet,
+    plan: &'c ReadPlan,
+    keep: &Projection,
+    text: &'c [u8],
+    document: &mut Document<'c>,
+) -> Result<(Vec<RuleVerdict>, Json), String> {
+    if plan.is_whole() {
+        // The rules read the record as a whole, or read nothing: parse it in full.
+        let record = parse_json_line(text)?;
+        return Ok((eval::decide_all(set, &record), record));
+    }
+    let parsed = parse_into(text, plan, document);
+    match document.root().filter(|root| parsed.is_ok() && root.is_object()) {
+        Some(root) => Ok((eval::decide_all_projected(set, root), root.to_json_kept(&keep.root))),
+        // The standard reader gives the reason, so both readers reject a line alike.
+        None => match parse_json_line(text) {
+            Err(reason) => Err(reason),
+            Ok(_) => Err("the line could not be read as a JSON object".to_string()),
+        },
+    }
+}
+
 /// One line of input: checked, or rejected as malformed.
 pub enum LineResult {
     Run(LineRun),
@@ -50,19 +86,23 @@ pub enum LineResult {
 }
 
 /// Checks every line of `reader` with `set`, calling `sink` for each non-blank line in
-/// input order. `jobs` is the number of worker threads (1 checks on this thread).
+/// input order. `projection` names the fields to parse (the rules' fields and `keep`);
+/// each run's [`LineRun::record`] holds the fields `keep` names. `jobs` is the number of
+/// worker threads (1 checks on this thread).
 pub fn check_lines(
     set: &PolicySet,
     projection: &Projection,
+    keep: &Projection,
     reader: impl Read + Send,
     name: Arc<str>,
     jobs: usize,
     mut sink: impl FnMut(LineResult),
 ) -> io::Result<()> {
+    let plan = &ReadPlan::new(projection);
     let mut chunks = ChunkReader { reader, carry: Vec::new(), next_line: 1, at_start: true, finished: false };
     if jobs <= 1 {
         while let Some(chunk) = chunks.next_chunk()? {
-            for result in check_chunk(set, projection, &name, chunk) {
+            for result in check_chunk(set, plan, keep, &name, chunk) {
                 sink(result);
             }
         }
@@ -81,7 +121,7 @@ pub fn check_lines(
                 loop {
                     let next = work_receiver.lock().expect("work queue lock").recv();
                     let Ok((sequence, chunk)) = next else { break };
-                    let results = check_chunk(set, projection, &name, chunk);
+                    let results = check_chunk(set, plan, keep, &name, chunk);
                     if result_sender.send((sequence, results)).is_err() {
                         break;
                     }
@@ -179,9 +219,10 @@ impl<R: Read> ChunkReader<R> {
     }
 }
 
-fn check_chunk(set: &PolicySet, projection: &Projection, name: &Arc<str>, chunk: Chunk) -> Vec<LineResult> {
+fn check_chunk(set: &PolicySet, plan: &ReadPlan, keep: &Projection, name: &Arc<str>, chunk: Chunk) -> Vec<LineResult> {
     let mut results = Vec::new();
     let bytes = &chunk.bytes;
+    let mut document = Document::default();
     let mut start = 0;
     let mut line = chunk.first_line;
     while start < bytes.len() {
@@ -193,7 +234,9 @@ fn check_chunk(set: &PolicySet, projection: &Projection, name: &Arc<str>, chunk:
         let text = &bytes[start..text_end];
         if !text.iter().all(u8::is_ascii_whitespace) {
             let location = Location::new(Arc::clone(name), line);
-            results.push(check_line(set, projection, text, location, &chunk.bytes, start..text_end));
+            document.clear();
+            let line = Line { text, location, chunk: &chunk.bytes, range: start..text_end };
+            results.push(check_line(set, plan, keep, line, &mut document));
         }
         start = end + 1;
         line += 1;
@@ -201,25 +244,29 @@ fn check_chunk(set: &PolicySet, projection: &Projection, name: &Arc<str>, chunk:
     results
 }
 
-fn check_line(
-    set: &PolicySet,
-    projection: &Projection,
-    text: &[u8],
+/// One line of a chunk.
+struct Line<'c> {
+    text: &'c [u8],
     location: Location,
-    chunk: &Arc<Vec<u8>>,
+    chunk: &'c Arc<Vec<u8>>,
     range: std::ops::Range<usize>,
+}
+
+fn check_line<'c>(
+    set: &PolicySet,
+    plan: &'c ReadPlan,
+    keep: &Projection,
+    line: Line<'c>,
+    document: &mut Document<'c>,
 ) -> LineResult {
-    let record = match parse_projected(text, &projection.root) {
-        Ok(record @ Json::Object(_)) => record,
-        // The standard reader gives the reason, so both readers reject a line alike.
-        _ => {
-            let reason = match parse_json_line(text) {
-                Err(reason) => reason,
-                Ok(_) => "the line could not be read as a JSON object".to_string(),
-            };
-            return LineResult::Rejected(RecordError::new(location, reason));
-        }
-    };
-    let verdicts = eval::decide_all(set, &record);
-    LineResult::Run(LineRun { location, record, verdicts, chunk: Arc::clone(chunk), range })
+    match decide_line(set, plan, keep, line.text, document) {
+        Ok((verdicts, record)) => LineResult::Run(LineRun {
+            location: line.location,
+            record,
+            verdicts,
+            chunk: Arc::clone(line.chunk),
+            range: line.range,
+        }),
+        Err(reason) => LineResult::Rejected(RecordError::new(line.location, reason)),
+    }
 }

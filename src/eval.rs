@@ -23,8 +23,9 @@ use serde_json::Value as Json;
 
 use crate::compile::{CompiledRule, PolicySet};
 use crate::diagnostic::Span;
-use context::Context;
+use crate::document::NodeRef;
 pub use context::EVALUATION_BUDGET;
+use context::{Context, Record};
 pub use provenance::StepRef;
 pub use trace::{Observation, RowInfo};
 
@@ -136,6 +137,17 @@ pub fn decide_all(set: &PolicySet, record: &Json) -> Vec<RuleVerdict> {
         .collect()
 }
 
+/// Evaluates every rule of `set` on a projected record without explanations, like
+/// [`decide_all`].
+pub fn decide_all_projected(set: &PolicySet, root: NodeRef<'_>) -> Vec<RuleVerdict> {
+    let mut context = Context::with_record(set, Record::Document(root));
+    set.rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| RuleVerdict { rule: index, verdict: decide(&mut context, rule).0, explanation: None })
+        .collect()
+}
+
 /// Evaluates the rule at `index` of `set` on `record`, with its explanation when it fails or errors.
 pub fn evaluate_one(set: &PolicySet, record: &Json, index: usize) -> RuleVerdict {
     let mut context = Context::new(set, record);
@@ -231,7 +243,11 @@ fn explain<'a>(
         }
     }
     let mut observations = context.finish_trace();
-    let entered_at = provenance::entered_at(context.record, &observations);
+    let entered_at = match context.record {
+        Record::Json(record) => provenance::entered_at(record, &observations),
+        // Projected records are only decided, never explained.
+        Record::Document(_) => None,
+    };
     // Why the rule applied: the reference rows and values its `when` read come after
     // the evidence of the expectations.
     if let Some(condition) = &rule.when {

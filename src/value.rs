@@ -22,6 +22,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
+use crate::document::NodeRef;
+
 /// A value during evaluation; `'a` borrows from the record or the reference data.
 #[derive(Clone, Debug)]
 pub enum Value<'a> {
@@ -34,6 +36,8 @@ pub enum Value<'a> {
     Duration(TimeDelta),
     /// An array or object of a record, a reference row or a `parse_json` result.
     Json(JsonRef<'a>),
+    /// An object or list of a projected record, read by the batch checker.
+    Document(NodeRef<'a>),
     /// A list built by the policy: a literal `[a, b]` or a comprehension.
     List(Arc<Vec<Value<'a>>>),
     /// An element found by `first`/`last`, with its position in the list it came from.
@@ -121,7 +125,8 @@ impl<'a> Value<'a> {
                 Json::Number(_) => "number with more than 28 significant digits",
                 _ => "value",
             },
-            Value::List(_) => "list",
+            Value::Document(node) if node.is_object() => "object",
+            Value::Document(_) | Value::List(_) => "list",
             Value::Element { .. } => unreachable!("unwrapped above"),
         }
     }
@@ -137,6 +142,7 @@ impl<'a> Value<'a> {
             Value::Date(d) => Json::String(d.to_string()),
             Value::Duration(d) => Json::String(format_duration(*d)),
             Value::Json(json) => json.get().clone(),
+            Value::Document(node) => node.to_json(),
             Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
             Value::Element { .. } => unreachable!("unwrapped above"),
         }
@@ -155,6 +161,9 @@ impl<'a> Value<'a> {
                 }
                 _ => None,
             },
+            Value::Document(node) if node.is_list() => {
+                Some(node.items().map(|item| item.to_value().unwrap_or(Value::Null)).collect())
+            }
             _ => None,
         }
     }
@@ -302,7 +311,10 @@ pub fn compare(left: &Value<'_>, right: &Value<'_>) -> Comparison {
         (Value::Bool(a), Value::Bool(b)) => Comparison::Unordered { equal: a == b },
         (Value::Null, Value::Null) => Comparison::Unordered { equal: true },
         (Value::Null, _) | (_, Value::Null) => Comparison::Unordered { equal: false },
-        (Value::Json(_) | Value::List(_), Value::Json(_) | Value::List(_)) => Comparison::Unordered {
+        (
+            Value::Json(_) | Value::List(_) | Value::Document(_),
+            Value::Json(_) | Value::List(_) | Value::Document(_),
+        ) => Comparison::Unordered {
             equal: left.to_json() == right.to_json() || json_equal(&left.to_json(), &right.to_json()),
         },
         _ => Comparison::Mismatch(format!(
@@ -355,11 +367,11 @@ pub fn coerce_text<'a>(text: &str, like: &Value<'_>) -> Result<Value<'a>, String
 
 /// Key text used to look a value up in a reference table: text as is, numbers in
 /// canonical form (`7.50` and `7.5` are one key), booleans as `true`/`false`.
-pub fn key_text(value: &Value<'_>) -> Option<String> {
+pub fn key_text<'v>(value: &'v Value<'_>) -> Option<Cow<'v, str>> {
     match value.unwrap_element() {
-        Value::Text(s) => Some(s.to_string()),
-        Value::Number(n) => Some(n.normalize().to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::Text(s) => Some(Cow::Borrowed(s.as_ref())),
+        Value::Number(n) => Some(Cow::Owned(n.normalize().to_string())),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
         _ => None,
     }
 }

@@ -9,6 +9,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use semslo::batch;
+use semslo::compile::projection::Projection;
 use semslo::eval::{self, EVALUATION_BUDGET, ExpectOutcome, RuleVerdict, SkipReason, Verdict};
 use serde_json::Value as Json;
 
@@ -72,12 +74,23 @@ fn check_cases_with_data(preamble: &str, data: &[(&str, &str)], cases: &[Case<'_
     }
     let set = compile_ok(&policy, data);
 
+    // Every case also goes through the projecting reader that `semslo check` uses for
+    // JSON Lines, which must reach the same verdict from only the fields rules read.
+    let projection = Projection::of(&set);
     let mut wrong = Vec::new();
     for (i, (body, record, expected)) in cases.iter().enumerate() {
         let verdict = eval::evaluate_one(&set, &json(record), i);
         let actual = describe(&verdict);
         if !matches_expected(&actual, expected) {
             wrong.push(format!("case_{i}: {body}\n  record:   {record}\n  expected: {expected}\n  actual:   {actual}"));
+        }
+        match batch::decide_text(&set, &projection, record.as_bytes()) {
+            Ok(projected) if projected[i].verdict == verdict.verdict => {}
+            Ok(projected) => wrong.push(format!(
+                "case_{i}: {body}\n  record:   {record}\n  full record: {:?}\n  projected:   {:?}",
+                verdict.verdict, projected[i].verdict
+            )),
+            Err(error) => wrong.push(format!("case_{i}: the projecting reader rejected {record}: {error}")),
         }
     }
     assert!(wrong.is_empty(), "{} of {} cases got another verdict:\n{}", wrong.len(), cases.len(), wrong.join("\n"));

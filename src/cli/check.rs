@@ -76,20 +76,12 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     }
     let mut slos = ReportBuilder::new(&set, ReportOptions { at: args.at });
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let mut projection = Projection::of(&set);
-    for path in RECORD_FIELDS_REPORTED {
-        projection.keep(path);
-    }
-    if !set.slos.is_empty() {
-        for path in RECORD_FIELDS_OF_SLO_REPORT {
-            projection.keep(path);
-        }
-    }
+    let projections = Projections::of(&set);
     let progress = progress_bar();
     for path in &args.records {
         let source = if path.as_os_str() == "-" { Source::Stdin } else { Source::Path(path.clone()) };
         let result = if reads_json_lines(&source, args.input_format) {
-            check_json_lines(&set, &projection, source, jobs, &mut report, &mut slos, progress.as_ref())
+            check_json_lines(&set, &projections, source, jobs, &mut report, &mut slos, progress.as_ref())
         } else {
             check_records(&set, source, args.input_format, &mut report, &mut slos, progress.as_ref())
         };
@@ -139,6 +131,30 @@ const RECORD_FIELDS_REPORTED: &[&str] = &["run_id", "id", "labels.expert_verdict
 const RECORD_FIELDS_OF_SLO_REPORT: &[&str] =
     &["workflow", "labels.note", "steps[].name", "steps[].status", "checkpoints[].name", "checkpoints[].decision"];
 
+/// The record fields the JSON Lines reader parses, and those the report reads.
+struct Projections {
+    /// What the rules, the SLOs and the report read.
+    parsed: Projection,
+    /// What the report and the SLO section read, kept for each run after its rules are decided.
+    reported: Projection,
+}
+
+impl Projections {
+    fn of(set: &PolicySet) -> Projections {
+        let mut reported = Projection::of_slos(set);
+        let mut kept_paths = RECORD_FIELDS_REPORTED.to_vec();
+        if !set.slos.is_empty() {
+            kept_paths.extend_from_slice(RECORD_FIELDS_OF_SLO_REPORT);
+        }
+        let mut parsed = Projection::of(set);
+        for path in kept_paths {
+            parsed.keep(path);
+            reported.keep(path);
+        }
+        Projections { parsed, reported }
+    }
+}
+
 /// JSON Lines files (by option or extension) go through the projecting reader.
 fn reads_json_lines(source: &Source, format: InputFormat) -> bool {
     match (format, source) {
@@ -154,7 +170,7 @@ fn reads_json_lines(source: &Source, format: InputFormat) -> bool {
 /// violations the report keeps in full are parsed again whole, for their explanations.
 fn check_json_lines(
     set: &PolicySet,
-    projection: &Projection,
+    projections: &Projections,
     source: Source,
     jobs: usize,
     report: &mut CheckReport,
@@ -176,7 +192,7 @@ fn check_json_lines(
             }
         },
     };
-    let outcome = batch::check_lines(set, projection, reader, name, jobs, |line| {
+    let outcome = batch::check_lines(set, &projections.parsed, &projections.reported, reader, name, jobs, |line| {
         match line {
             LineResult::Run(run) => {
                 let location = run.location.to_string();

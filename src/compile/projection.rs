@@ -56,20 +56,21 @@ impl Projection {
     /// Computes the projection of every rule, waiver, `let`, event time and SLO of `set`.
     pub fn of(set: &PolicySet) -> Projection {
         let mut analysis = Analysis { set, projection: Projection::default(), locals: Vec::new() };
-        for file in &set.files {
-            if let Some(node) = &file.event_time {
-                analysis.consume(node);
-            }
-        }
         for rule in &set.rules {
             for node in rule.when.iter().chain(&rule.expects).chain(rule.waivers.iter().map(|w| &w.condition)) {
                 analysis.consume(node);
             }
         }
-        for slo in &set.slos {
-            for node in slo.valid.iter().chain(slo.by.iter().map(|(_, node)| node)) {
-                analysis.consume(node);
-            }
+        analysis.add_slos();
+        analysis.projection
+    }
+
+    /// Computes the projection of the SLOs of `set` alone: their event times, `valid`
+    /// conditions and `by` dimensions. Empty when the set declares no SLO.
+    pub fn of_slos(set: &PolicySet) -> Projection {
+        let mut analysis = Analysis { set, projection: Projection::default(), locals: Vec::new() };
+        if !set.slos.is_empty() {
+            analysis.add_slos();
         }
         analysis.projection
     }
@@ -101,6 +102,20 @@ struct Analysis<'s> {
 }
 
 impl<'s> Analysis<'s> {
+    fn add_slos(&mut self) {
+        let set = self.set;
+        for file in &set.files {
+            if let Some(node) = &file.event_time {
+                self.consume(node);
+            }
+        }
+        for slo in &set.slos {
+            for node in slo.valid.iter().chain(slo.by.iter().map(|(_, node)| node)) {
+                self.consume(node);
+            }
+        }
+    }
+
     /// Analyses an expression whose value is used (compared, passed on, tested).
     fn consume(&mut self, node: &'s Node) {
         if let Some(path) = self.path(node) {

@@ -5,6 +5,7 @@
 //! open-ended. Membership and lookup are judged at the run's event time, never at
 //! the wall clock, so old runs are judged by the data of their day.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -22,7 +23,7 @@ pub struct Table {
     pub display_path: String,
     pub rows: Vec<Row>,
     /// Key text to the indices of its rows, in file order.
-    index: HashMap<String, Vec<usize>>,
+    index: HashMap<String, Vec<usize>, foldhash::fast::RandomState>,
     pub effective: bool,
 }
 
@@ -78,16 +79,16 @@ impl Table {
     /// Rows in force for `key` at `at` (all rows with that key when the table is not effective-dated).
     pub fn lookup(&self, key: &str, at: Option<DateTime<Utc>>) -> Lookup<'_> {
         let Some(indices) = self.index.get(key) else { return Lookup::Absent };
-        let rows: Vec<&Row> = indices.iter().map(|&i| &self.rows[i]).collect();
+        let mut rows = indices.iter().map(|&i| &self.rows[i]);
         if !self.effective {
-            return Lookup::Found(rows[0]);
+            return Lookup::Found(rows.next().expect("an indexed key has a row"));
         }
         let at = at.expect("callers pass the event time for effective-dated tables");
         // NOTE: when rows of one key overlap in time, the first in file order wins here;
         // `semslo lint` reports such rows as an error (`semslo::lint::effective_overlap`).
-        match rows.iter().find(|row| row.is_valid_at(at)) {
+        match rows.clone().find(|row| row.is_valid_at(at)) {
             Some(row) => Lookup::Found(row),
-            None => Lookup::NotInForce { rows },
+            None => Lookup::NotInForce { rows: rows.collect() },
         }
     }
 
@@ -296,7 +297,8 @@ fn build(raw_rows: Vec<RawRow>, spec: &TableSpec<'_>) -> Result<Table, TableErro
         rows.push(Row { key, data, line, valid_from, valid_until });
     }
 
-    let mut index: HashMap<String, Vec<usize>> = HashMap::with_capacity(rows.len());
+    let mut index: HashMap<String, Vec<usize>, _> =
+        HashMap::with_capacity_and_hasher(rows.len(), foldhash::fast::RandomState::default());
     for (i, row) in rows.iter().enumerate() {
         index.entry(row.key.clone()).or_default().push(i);
     }
@@ -348,7 +350,7 @@ fn row_key(data: &Json, spec: &TableSpec<'_>, line: usize) -> Result<String, Tab
     let value = Value::from_json(key_value).map_err(|e| {
         table_error(format!("{where_}: number `{}` is out of range", e.0), "keys must be text or numbers")
     })?;
-    key_text(&value).ok_or_else(|| {
+    key_text(&value).map(Cow::into_owned).ok_or_else(|| {
         table_error(
             format!("{where_}: the key is {} {}, not text or a number", value.type_name(), crate::value::Shown(&value)),
             "keys must be text or numbers",

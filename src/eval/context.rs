@@ -8,6 +8,7 @@ use super::EvalError;
 use super::trace::{MAX_OBSERVATIONS, Observation};
 use crate::compile::{FileId, Node, PolicySet};
 use crate::diagnostic::Span;
+use crate::document::NodeRef;
 use crate::value::{Value, coerce_text, date_start};
 
 /// Most expression steps one rule may take on one run. Policies have no loops, so
@@ -24,9 +25,16 @@ pub(super) struct Local<'a> {
     pub description: Option<String>,
 }
 
+/// The run being evaluated: a whole record, or the projected fields of one.
+#[derive(Clone, Copy)]
+pub(super) enum Record<'a> {
+    Json(&'a Json),
+    Document(NodeRef<'a>),
+}
+
 pub(super) struct Context<'a> {
     pub set: &'a PolicySet,
-    pub record: &'a Json,
+    pub record: Record<'a>,
     pub locals: Vec<Local<'a>>,
     /// Event time per file, computed on first use.
     event_times: Vec<Option<Result<DateTime<Utc>, EvalError>>>,
@@ -43,6 +51,10 @@ pub(super) struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub fn new(set: &'a PolicySet, record: &'a Json) -> Self {
+        Self::with_record(set, Record::Json(record))
+    }
+
+    pub fn with_record(set: &'a PolicySet, record: Record<'a>) -> Self {
         Context {
             set,
             record,

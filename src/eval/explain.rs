@@ -79,7 +79,7 @@ pub(super) fn worth_showing(node: &Node, result: &Result<Value<'_>, EvalError>) 
     match node.kind {
         NodeKind::Constant(_) | NodeKind::List(_) => false,
         NodeKind::Record | NodeKind::RootField(_) | NodeKind::Field(..) | NodeKind::Index(..) | NodeKind::Local(_) => {
-            !matches!(result, Ok(Value::Json(_)))
+            !matches!(result, Ok(Value::Json(_) | Value::Document(_)))
         }
         _ => true,
     }

@@ -9,9 +9,10 @@ use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
 use super::EvalError;
-use super::context::{Context, Local};
+use super::context::{Context, Local, Record};
 use super::trace::{Observation, RowInfo};
 use crate::compile::{CompiledBinding, Constant, Lookup, Node, NodeKind, Row, Table, TableId};
+use crate::document::NodeRef;
 use crate::syntax::ast::{BinaryOp, CompareOp, FindKind, OrderOp, QuantifierKind, TextOp};
 use crate::value::{Comparison, JsonRef, Shown, Value, coerce_text, compare, date_start, key_text, loosely_equal};
 
@@ -47,7 +48,10 @@ impl<'a> Context<'a> {
                 let value = &self.set.lets[*id].value;
                 self.eval(value)
             }
-            NodeKind::Record => Ok(Value::Json(JsonRef::Borrowed(self.record))),
+            NodeKind::Record => Ok(match self.record {
+                Record::Json(json) => Value::Json(JsonRef::Borrowed(json)),
+                Record::Document(root) => Value::Document(root),
+            }),
             NodeKind::RootField(name) => self.eval_root_field(node, name),
             NodeKind::Field(base, name) => self.eval_field(node, base, name),
             NodeKind::Index(base, index) => self.eval_index(node, base, index),
@@ -107,10 +111,14 @@ impl<'a> Context<'a> {
     // ------------------------------------------------------------ reading the record
 
     fn eval_root_field(&mut self, node: &'a Node, name: &str) -> Eval<'a> {
-        let Some(child) = self.record.get(name) else {
+        let value = match self.record {
+            Record::Json(json) => json.get(name).map(|child| self.json_value(child, node)),
+            Record::Document(root) => root.get(name).map(|child| self.document_value(child, node)),
+        };
+        let Some(value) = value else {
             return Err(EvalError::Missing { what: format!("field `{name}`"), span: node.span });
         };
-        let value = self.json_value(child, node)?;
+        let value = value?;
         self.observe_read(node, &value);
         Ok(value)
     }
@@ -124,6 +132,10 @@ impl<'a> Context<'a> {
             },
             Value::Json(JsonRef::Owned(json)) => match json.get(name) {
                 Some(child) => Value::from_owned_json(child.clone()).map_err(|e| out_of_range(&e.0, node))?,
+                None => return Err(self.missing_field(node, base)),
+            },
+            Value::Document(object) if object.is_object() => match object.get(name) {
+                Some(child) => self.document_value(child, node)?,
                 None => return Err(self.missing_field(node, base)),
             },
             Value::Null => {
@@ -184,9 +196,14 @@ impl<'a> Context<'a> {
                     None => return Err(self.missing_field(node, base)),
                 }
             }
+            (Value::Document(object), Value::Text(key)) if object.is_object() => match object.get(key.as_ref()) {
+                Some(child) => self.document_value(child, node)?,
+                None => return Err(self.missing_field(node, base)),
+            },
             (list, Value::Number(n)) => {
                 let len = match list {
                     Value::Json(json) => json.get().as_array().map(Vec::len),
+                    Value::Document(items) => items.is_list().then(|| items.len()),
                     Value::List(items) => Some(items.len()),
                     _ => None,
                 }
@@ -207,6 +224,10 @@ impl<'a> Context<'a> {
                     Value::Json(JsonRef::Borrowed(Json::Array(items))) => self.json_value(&items[position], node)?,
                     Value::Json(JsonRef::Owned(json)) => {
                         Value::from_owned_json(json[position].clone()).map_err(|e| out_of_range(&e.0, node))?
+                    }
+                    Value::Document(items) => {
+                        let item = items.items().nth(position).expect("position is below the length");
+                        self.document_value(item, node)?
                     }
                     Value::List(items) => items[position].clone(),
                     _ => unreachable!("length found above"),
@@ -234,8 +255,13 @@ impl<'a> Context<'a> {
         Value::from_json(json).map_err(|e| out_of_range(&e.0, node))
     }
 
+    /// Converts a member of a projected record to a value.
+    fn document_value(&self, child: NodeRef<'a>, node: &Node) -> Eval<'a> {
+        child.to_value().map_err(|e| out_of_range(&e.0, node))
+    }
+
     fn observe_read(&mut self, node: &Node, value: &Value<'_>) {
-        if !self.tracing() || matches!(value.unwrap_element(), Value::Json(_)) {
+        if !self.tracing() || matches!(value.unwrap_element(), Value::Json(_) | Value::Document(_)) {
             return;
         }
         let bindings = self.binding_descriptions();
@@ -275,7 +301,7 @@ impl<'a> Context<'a> {
             Lookup::Found(row) => {
                 self.observe(Observation::Lookup {
                     table: table.name.clone(),
-                    key: key.clone(),
+                    key: key.to_string(),
                     row: row_info(table, row),
                 });
                 Value::from_json(&row.data).map_err(|e| out_of_range(&e.0, node))
@@ -308,8 +334,10 @@ impl<'a> Context<'a> {
                     Err(invalid(format!("`in` text needs text on the left, found {}", other.type_name()), node.span))
                 }
             },
-            Value::Json(json) if json.get().is_object() => {
-                Ok(key_text(&value).is_some_and(|key| json.get().as_object().is_some_and(|o| o.contains_key(&key))))
+            Value::Json(json) if json.get().is_object() => Ok(key_text(&value)
+                .is_some_and(|key| json.get().as_object().is_some_and(|o| o.contains_key(key.as_ref())))),
+            Value::Document(object) if object.is_object() => {
+                Ok(key_text(&value).is_some_and(|key| object.get(&key).is_some()))
             }
             list => match list.list_items() {
                 Some(items) => Ok(items.iter().any(|item| loosely_equal(&value, item))),
@@ -624,6 +652,9 @@ impl<'a> Context<'a> {
                 .iter()
                 .map(|item| Value::from_owned_json(item.clone()).map_err(|e| out_of_range(&e.0, node)))
                 .collect(),
+            Value::Document(items) if items.is_list() => {
+                items.items().map(|item| self.document_value(item, node)).collect()
+            }
             other => Err(invalid(
                 format!("`{}` is {} {}, not a list", self.text(node.span), other.type_name(), Shown(other)),
                 node.span,

@@ -39,6 +39,7 @@ impl<'a> Context<'a> {
                 Value::Json(json) if json.get().is_object() => {
                     Value::Number(Decimal::from(json.get().as_object().map_or(0, |o| o.len())))
                 }
+                Value::Document(object) if object.is_object() => Value::Number(Decimal::from(object.keys().len())),
                 other => match other.list_items() {
                     Some(items) => Value::Number(Decimal::from(items.len())),
                     None => return Err(wrong(other, "text, a list or an object")),
@@ -145,6 +146,15 @@ impl<'a> Context<'a> {
                         object.keys().map(|k| Json::String(k.clone())).collect()
                     } else {
                         object.values().cloned().collect()
+                    };
+                    Value::Json(JsonRef::Owned(Arc::new(Json::Array(items))))
+                }
+                Value::Document(object) if object.is_object() => {
+                    let Json::Object(members) = object.to_json() else { unreachable!("checked to be an object") };
+                    let items: Vec<Json> = if function == Function::Keys {
+                        members.keys().map(|k| Json::String(k.clone())).collect()
+                    } else {
+                        members.into_iter().map(|(_, v)| v).collect()
                     };
                     Value::Json(JsonRef::Owned(Arc::new(Json::Array(items))))
                 }

@@ -117,6 +117,21 @@ impl<'a> Context<'a> {
         self.trace.is_some() && self.muted == 0
     }
 
+    /// True when nothing is being recorded: no trace and no explanation tree, so a
+    /// value may be computed without visiting every node on its way.
+    pub fn unobserved(&self) -> bool {
+        self.trace.is_none() && self.explain.is_none()
+    }
+
+    /// Counts `steps` evaluation steps at once; false, counting nothing, when fewer are left.
+    pub fn tick_many(&mut self, steps: u64) -> bool {
+        if self.steps_left < steps {
+            return false;
+        }
+        self.steps_left -= steps;
+        true
+    }
+
     pub fn observe(&mut self, observation: Observation) {
         if self.muted > 0 {
             return;

@@ -124,6 +124,9 @@ impl<'a> Context<'a> {
     }
 
     fn eval_field(&mut self, node: &'a Node, base: &'a Node, name: &str) -> Eval<'a> {
+        if let Some(value) = self.read_document_path(node) {
+            return value;
+        }
         let base_value = self.eval(base)?;
         let value = match base_value.unwrap_element() {
             Value::Json(JsonRef::Borrowed(Json::Object(object))) => match object.get(name) {
@@ -163,6 +166,43 @@ impl<'a> Context<'a> {
         };
         self.observe_read(node, &value);
         Ok(value)
+    }
+
+    /// Reads a path of field names (`outcome.vendor.id`, `s.output.catalog`) of a
+    /// projected record in one walk, without a value for each object on the way.
+    /// Returns `None` when the walk meets anything but objects holding the wanted
+    /// members, or while tracing; the general evaluation then gives the exact verdict
+    /// or error.
+    fn read_document_path(&mut self, node: &'a Node) -> Option<Eval<'a>> {
+        if !self.unobserved() {
+            return None;
+        }
+        let mut depth = 0;
+        let found = self.document_member(node, &mut depth)?;
+        // `node` itself was counted by the caller; the general evaluation would count
+        // each base once more.
+        if !self.tick_many(depth - 1) {
+            return None;
+        }
+        Some(self.document_value(found, node))
+    }
+
+    /// The member of a projected record that a path of field names denotes; `depth`
+    /// counts the nodes walked.
+    fn document_member(&self, node: &'a Node, depth: &mut u64) -> Option<NodeRef<'a>> {
+        *depth += 1;
+        match &node.kind {
+            NodeKind::RootField(name) => match self.record {
+                Record::Document(root) => root.get(name),
+                Record::Json(_) => None,
+            },
+            NodeKind::Field(base, name) => self.document_member(base, depth)?.get(name),
+            NodeKind::Local(slot) => match self.locals.get(*slot)?.value {
+                Value::Document(object) => Some(object),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     fn missing_field(&self, node: &Node, base: &Node) -> EvalError {

@@ -372,6 +372,31 @@ fn commit_group(connection: &mut Connection, submits: Vec<(Vec<NewRun>, Reply)>,
 
 /// Stores one run unless its run id is known.
 fn insert(transaction: &Transaction<'_>, run: &NewRun) -> Result<Submission, StoreError> {
+    // Most runs are new: try the insert first, and look the run up only when its id
+    // is taken.
+    let inserted = transaction
+        .prepare_cached(
+            "INSERT INTO runs (run_id, body_sha256, event_time, received_at, policy_hash, result)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (run_id) DO NOTHING",
+        )?
+        .execute(params![
+            run.run_id,
+            run.body_hash,
+            run.event_time(),
+            Utc::now().timestamp_micros(),
+            run.policy_hash,
+            run.result
+        ])?;
+    if inserted == 0 {
+        return known_run(transaction, run);
+    }
+    let id = transaction.last_insert_rowid();
+    insert_verdicts(transaction, id, run)?;
+    Ok(Submission::Accepted)
+}
+
+/// Compares a run whose id is already stored with the stored one.
+fn known_run(transaction: &Transaction<'_>, run: &NewRun) -> Result<Submission, StoreError> {
     let known = transaction
         .prepare_cached("SELECT body_sha256, received_at, result, policy_hash FROM runs WHERE run_id = ?1")?
         .query_row([&run.run_id], |row| {
@@ -385,22 +410,11 @@ fn insert(transaction: &Transaction<'_>, run: &NewRun) -> Result<Submission, Sto
             Submission::Conflict { stored_body_hash: body_hash, received_at: from_micros(received_at) }
         });
     }
+    Err(StoreError::Write(format!("run `{}` was neither inserted nor found", run.run_id)))
+}
 
-    transaction
-        .prepare_cached(
-            "INSERT INTO runs (run_id, body_sha256, event_time, received_at, policy_hash, result)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![
-            run.run_id,
-            run.body_hash,
-            run.event_time(),
-            Utc::now().timestamp_micros(),
-            run.policy_hash,
-            run.result
-        ])?;
-    let id = transaction.last_insert_rowid();
-
+/// Stores the rule verdicts and SLO outcomes of the run stored under row `id`.
+fn insert_verdicts(transaction: &Transaction<'_>, id: i64, run: &NewRun) -> Result<(), StoreError> {
     let mut verdicts =
         transaction.prepare_cached("INSERT INTO rule_verdicts (run, rule, verdict) VALUES (?1, ?2, ?3)")?;
     for (rule, verdict) in &run.rule_verdicts {
@@ -423,7 +437,7 @@ fn insert(transaction: &Transaction<'_>, run: &NewRun) -> Result<Submission, Sto
             serde_json::to_string(&effect.dimensions)?,
         ])?;
     }
-    Ok(Submission::Accepted)
+    Ok(())
 }
 
 fn from_micros(micros: i64) -> DateTime<Utc> {

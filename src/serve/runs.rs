@@ -196,12 +196,13 @@ async fn store_and_answer(
     let mut results = Vec::new();
     for item in &prepared {
         if let Prepared::Evaluated { run_id, body_hash, verdicts, .. } = item {
-            let result = serde_json::to_value(verdicts).map_err(ApiError::internal)?;
+            // Serialized once: the store keeps this text and the response embeds it.
+            let result = serde_json::to_string(verdicts).map_err(ApiError::internal)?;
             new_runs.push(NewRun {
                 run_id: run_id.clone(),
                 body_hash: body_hash.clone(),
                 policy_hash: verdicts.policy_hash.clone(),
-                result: result.to_string(),
+                result: result.clone(),
                 rule_verdicts: verdicts.verdicts.iter().map(|v| (v.rule.clone(), v.verdict)).collect(),
                 slos: verdicts.slos.clone(),
             });
@@ -248,10 +249,10 @@ async fn store_and_answer(
     Ok(answer.into_response(form, policy_hash))
 }
 
-/// The response being built: one entry per run, and the counts.
+/// The response being built: one entry per run, as JSON text, and the counts.
 #[derive(Default)]
 struct Answer {
-    runs: Vec<Json>,
+    runs: Vec<String>,
     accepted: u64,
     duplicates: u64,
     conflicts: u64,
@@ -263,9 +264,10 @@ impl Answer {
         self.rejected += 1;
         let mut entry = head(index, line, "rejected");
         entry.insert("error".to_string(), Json::String(reason));
-        self.runs.push(Json::Object(entry));
+        self.runs.push(Json::Object(entry).to_string());
     }
 
+    /// Adds a stored run. `result` is the run's verdicts as JSON object text.
     fn stored(
         &mut self,
         index: usize,
@@ -273,17 +275,16 @@ impl Answer {
         run_id: &str,
         body_hash: &str,
         submission: Submission,
-        result: Json,
+        result: String,
     ) {
         let entry = match submission {
             Submission::Accepted => {
                 self.accepted += 1;
-                with_result(head(index, line, "accepted"), result)
+                with_result(head(index, line, "accepted"), &result)
             }
             Submission::Duplicate { result, .. } => {
                 self.duplicates += 1;
-                let stored = serde_json::from_str(&result).unwrap_or(Json::Null);
-                with_result(head(index, line, "duplicate"), stored)
+                with_result(head(index, line, "duplicate"), &result)
             }
             Submission::Conflict { stored_body_hash, received_at } => {
                 self.conflicts += 1;
@@ -297,10 +298,10 @@ impl Answer {
                 );
                 entry.insert("body_sha256".to_string(), json!(body_hash));
                 entry.insert("stored_body_sha256".to_string(), json!(stored_body_hash));
-                entry
+                Json::Object(entry).to_string()
             }
         };
-        self.runs.push(Json::Object(entry));
+        self.runs.push(entry);
     }
 
     /// 200 when some run was accepted or was a duplicate; otherwise 409 when a run
@@ -319,16 +320,25 @@ impl Answer {
             BodyForm::Array => "array",
             BodyForm::Lines => "ndjson",
         };
-        let body = json!({
-            "policy_hash": policy_hash,
-            "form": form,
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "conflicts": self.conflicts,
-            "rejected": self.rejected,
-            "runs": self.runs,
-        });
-        (status, axum::Json(body)).into_response()
+        // The entries are JSON text already, so the body is joined rather than built
+        // as one value and serialized again.
+        let mut body = String::with_capacity(128 + self.runs.iter().map(|run| run.len() + 1).sum::<usize>());
+        body.push_str(&format!(
+            r#"{{"policy_hash":{},"form":"{form}","accepted":{},"duplicates":{},"conflicts":{},"rejected":{},"runs":["#,
+            Json::String(policy_hash),
+            self.accepted,
+            self.duplicates,
+            self.conflicts,
+            self.rejected
+        ));
+        for (index, run) in self.runs.iter().enumerate() {
+            if index > 0 {
+                body.push(',');
+            }
+            body.push_str(run);
+        }
+        body.push_str("]}");
+        (status, [(CONTENT_TYPE, "application/json")], body).into_response()
     }
 }
 
@@ -342,11 +352,15 @@ fn head(index: usize, line: Option<usize>, status: &str) -> Map<String, Json> {
     entry
 }
 
-fn with_result(mut entry: Map<String, Json>, result: Json) -> Map<String, Json> {
-    if let Json::Object(fields) = result {
-        entry.extend(fields);
+/// Joins an entry's head and the members of `result`, a JSON object as text, into one
+/// object's text. A result that is not an object text adds nothing.
+fn with_result(head: Map<String, Json>, result: &str) -> String {
+    let head = Json::Object(head).to_string();
+    let members = result.trim().strip_prefix('{').and_then(|rest| rest.strip_suffix('}')).map(str::trim);
+    match members {
+        Some(members) if !members.is_empty() => format!("{},{members}}}", &head[..head.len() - 1]),
+        _ => head,
     }
-    entry
 }
 
 /// `GET /v1/runs/{run_id}`: the stored verdicts of one run.

@@ -64,7 +64,8 @@ impl<'a> Document<'a> {
     pub(crate) fn finish_container(&mut self, start: usize, is_object: bool) -> NodeId {
         let first = self.members.len() as u32;
         let len = (self.pending.len() - start) as u32;
-        self.members.extend(self.pending.drain(start..));
+        self.members.extend_from_slice(&self.pending[start..]);
+        self.pending.truncate(start);
         let node = if is_object { Node::Object { first, len } } else { Node::List { first, len } };
         self.push(node)
     }
@@ -189,11 +190,15 @@ impl<'a> NodeRef<'a> {
     }
 }
 
-/// Compares two object keys, testing length and first byte before the bytes: most
-/// keys differ there, and short keys make a `memcmp` call the larger cost.
+/// Compares two object keys. Most keys differ in length or first byte, and for the
+/// short keys of records a byte loop is cheaper than a call to `memcmp`.
 #[inline]
 pub(crate) fn same_key(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() || a.first() != b.first() {
+        return false;
+    }
+    if a.len() <= 16 { a.iter().zip(b).all(|(x, y)| x == y) } else { a == b }
 }
 
 /// Converts the JSON source text of one value, borrowing unescaped text.

@@ -75,9 +75,7 @@ impl<'a> Value<'a> {
             Json::Bool(b) => Value::Bool(*b),
             // A number past 28 digits stays opaque JSON: present (for `exists`), but an
             // error wherever it is compared or computed with.
-            Json::Number(n) => {
-                parse_decimal(&n.to_string()).map_or(Value::Json(JsonRef::Borrowed(json)), Value::Number)
-            }
+            Json::Number(n) => parse_decimal(n.as_str()).map_or(Value::Json(JsonRef::Borrowed(json)), Value::Number),
             Json::String(s) => Value::Text(Cow::Borrowed(s)),
             Json::Array(_) | Json::Object(_) => Value::Json(JsonRef::Borrowed(json)),
         })
@@ -88,7 +86,7 @@ impl<'a> Value<'a> {
         Ok(match json {
             Json::Null => Value::Null,
             Json::Bool(b) => Value::Bool(b),
-            Json::Number(n) => match parse_decimal(&n.to_string()) {
+            Json::Number(n) => match parse_decimal(n.as_str()) {
                 Some(decimal) => Value::Number(decimal),
                 None => Value::Json(JsonRef::Owned(Arc::new(Json::Number(n)))),
             },
@@ -339,7 +337,7 @@ pub fn loosely_equal(left: &Value<'_>, right: &Value<'_>) -> bool {
 /// JSON equality with numbers compared as decimals (`1.0` equals `1`).
 fn json_equal(a: &Json, b: &Json) -> bool {
     match (a, b) {
-        (Json::Number(x), Json::Number(y)) => parse_decimal(&x.to_string()) == parse_decimal(&y.to_string()),
+        (Json::Number(x), Json::Number(y)) => parse_decimal(x.as_str()) == parse_decimal(y.as_str()),
         (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_equal(x, y)),
         (Json::Object(x), Json::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))

@@ -192,7 +192,7 @@ fn read_band<'t>(row: &'t Row, element: Option<usize>, object: &Json) -> Result<
 fn edge(object: &Json, column: &str) -> Result<Option<Point>, String> {
     match object.get(column) {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::Number(number)) => parse_decimal(&number.to_string())
+        Some(Json::Number(number)) => parse_decimal(number.as_str())
             .map(|n| Some(Point::Number(n)))
             .ok_or_else(|| format!("`{column}` is `{number}`, which is out of range")),
         Some(Json::String(text)) if text.is_empty() => Ok(None),

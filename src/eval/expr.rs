@@ -339,11 +339,13 @@ impl<'a> Context<'a> {
         let at = if table.effective { Some(self.event_time()?) } else { None };
         match table.lookup(&key, at) {
             Lookup::Found(row) => {
-                self.observe(Observation::Lookup {
-                    table: table.name.clone(),
-                    key: key.to_string(),
-                    row: row_info(table, row),
-                });
+                if self.tracing() {
+                    self.observe(Observation::Lookup {
+                        table: table.name.clone(),
+                        key: key.to_string(),
+                        row: row_info(table, row),
+                    });
+                }
                 Value::from_json(&row.data).map_err(|e| out_of_range(&e.0, node))
             }
             Lookup::NotInForce { rows } => Err(EvalError::Missing {
@@ -624,16 +626,42 @@ impl<'a> Context<'a> {
         &mut self,
         binding: &'a CompiledBinding,
         strict: bool,
-        mut visit: impl FnMut(&mut Self, usize) -> Result<bool, EvalError>,
+        visit: impl FnMut(&mut Self, usize) -> Result<bool, EvalError>,
     ) -> Result<(usize, usize), EvalError> {
         let list = self.eval(&binding.collection)?;
+        // A list of a projected record is walked in place; any other list is collected.
+        if let Value::Document(elements) = list.unwrap_element() {
+            if elements.is_list() {
+                let node = &binding.collection;
+                let items = elements.items().map(|item| item.to_value().map_err(|e| out_of_range(&e.0, node)));
+                return self.walk_elements(binding, strict, items, visit);
+            }
+        }
         let items = self.items_of(&list, &binding.collection)?;
+        self.walk_elements(binding, strict, items.into_iter().map(Ok), visit)
+    }
+
+    /// Visits `items`, the elements of a binding's list, for [`Self::for_each_element`].
+    fn walk_elements(
+        &mut self,
+        binding: &'a CompiledBinding,
+        strict: bool,
+        items: impl ExactSizeIterator<Item = Eval<'a>>,
+        mut visit: impl FnMut(&mut Self, usize) -> Result<bool, EvalError>,
+    ) -> Result<(usize, usize), EvalError> {
         let total = items.len();
         let mut considered = 0;
         let mut first_error = None;
         let description_base =
             self.tracing().then(|| format!("{} = {}", binding.variable, self.text(binding.collection.span)));
-        for (index, item) in items.into_iter().enumerate() {
+        for (index, item) in items.enumerate() {
+            let item = match item {
+                Ok(item) => item,
+                Err(error) => {
+                    self.locals.truncate(binding.slot);
+                    return Err(error);
+                }
+            };
             let description = description_base.as_ref().map(|base| format!("{base}[{index}]"));
             self.locals.truncate(binding.slot);
             self.locals.push(Local { value: item, index, description });

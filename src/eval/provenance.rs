@@ -76,7 +76,7 @@ fn traceable(value: &Json) -> bool {
 
 fn is_small_integer(value: &Json) -> bool {
     match value {
-        Json::Number(n) => parse_decimal(&n.to_string()).is_some_and(|d| d.fract().is_zero() && d.abs() < 100.into()),
+        Json::Number(n) => parse_decimal(n.as_str()).is_some_and(|d| d.fract().is_zero() && d.abs() < 100.into()),
         _ => false,
     }
 }
@@ -105,7 +105,7 @@ fn find_value(haystack: &Json, needle: &Json, path: String, depth: usize, name: 
 
 fn scalar_equal(a: &Json, b: &Json) -> bool {
     match (a, b) {
-        (Json::Number(x), Json::Number(y)) => parse_decimal(&x.to_string()) == parse_decimal(&y.to_string()),
+        (Json::Number(x), Json::Number(y)) => parse_decimal(x.as_str()) == parse_decimal(y.as_str()),
         (Json::String(x), Json::String(y)) => x == y,
         _ => false,
     }

@@ -27,7 +27,7 @@ pub fn write_canonical(value: &Json, out: &mut Vec<u8>) {
         Json::Null | Json::Bool(_) | Json::String(_) => {
             serde_json::to_writer(&mut *out, value).expect("writing JSON to memory cannot fail");
         }
-        Json::Number(number) => out.extend_from_slice(canonical_number(&number.to_string()).as_bytes()),
+        Json::Number(number) => out.extend_from_slice(canonical_number(number.as_str()).as_bytes()),
         Json::Array(items) => {
             out.push(b'[');
             for (index, item) in items.iter().enumerate() {

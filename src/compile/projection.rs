@@ -192,6 +192,18 @@ impl<'s> Analysis<'s> {
                 self.locals.truncate(binding.slot);
                 None
             }
+            NodeKind::Order { left, right, .. } => {
+                // `before` and `after` read only the positions of `first` and `last`
+                // results, so the elements they found need not be kept whole.
+                for side in [left, right] {
+                    if matches!(side.kind, NodeKind::Find { .. }) {
+                        self.path(side);
+                    } else {
+                        self.consume(side);
+                    }
+                }
+                None
+            }
             NodeKind::Comprehension { element, binding } => {
                 self.bind(binding);
                 if let Some(filter) = &binding.filter {
@@ -252,5 +264,65 @@ fn children(node: &Node) -> Vec<&Node> {
         NodeKind::Text { value, pattern, .. } => vec![value, pattern],
         NodeKind::If { condition, then, otherwise } => vec![condition, then, otherwise],
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::compile_sources;
+    use crate::diagnostic::SourceFile;
+
+    fn projection_of(policy: &str) -> Projection {
+        let (set, diagnostics) = compile_sources(&[SourceFile::from_text("test.slo", policy)]);
+        let set = set.unwrap_or_else(|| panic!("the policy compiles: {diagnostics:?}"));
+        Projection::of(&set)
+    }
+
+    fn kept(projection: &Projection) -> String {
+        fn walk(node: &PathNode, path: &str, out: &mut Vec<String>) {
+            if node.is_leaf() {
+                out.push(path.to_string());
+                return;
+            }
+            for (name, child) in &node.fields {
+                let child_path = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+                walk(child, &child_path, out);
+            }
+            if let Some(element) = &node.elements {
+                walk(element, &format!("{path}[]"), out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&projection.root, "", &mut out);
+        out.join(" ")
+    }
+
+    #[test]
+    fn only_read_fields_are_kept() {
+        let projection = projection_of("rule r {\n  expect outcome.total > 0 and outcome.vendor.id == \"V\"\n}\n");
+        assert_eq!(kept(&projection), "outcome.total outcome.vendor.id");
+    }
+
+    #[test]
+    fn quantifier_keeps_element_fields_only() {
+        let projection = projection_of(
+            "rule r {\n  expect any s in steps where s.name == \"a\" satisfies s.output.catalog == \"c\"\n}\n",
+        );
+        assert_eq!(kept(&projection), "steps[].name steps[].output.catalog");
+    }
+
+    #[test]
+    fn order_keeps_positions_not_elements() {
+        let projection = projection_of(
+            "rule r {\n  expect (first s in steps where s.name == \"a\") before (last s in steps where s.name == \"b\")\n}\n",
+        );
+        assert_eq!(kept(&projection), "steps[].name");
+    }
+
+    #[test]
+    fn whole_record_keeps_everything() {
+        let projection = projection_of("rule r {\n  expect len(keys(record)) > 0\n}\n");
+        assert!(projection.is_everything());
     }
 }

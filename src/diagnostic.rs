@@ -20,6 +20,8 @@ pub struct SourceFile {
     display_name: Arc<str>,
     named: Arc<CharColumnSource>,
     text: Arc<str>,
+    /// Byte offset of the start of each line, for [`SourceFile::line_column`].
+    line_starts: Arc<[usize]>,
 }
 
 /// The file's text as miette reads it, reporting columns in characters rather than
@@ -62,7 +64,9 @@ impl SourceFile {
         let display_name = display_name.into();
         let named = NamedSource::new(&display_name, Arc::clone(&text)).with_language("semslo");
         let named = CharColumnSource { named, name: display_name.to_string(), text: Arc::clone(&text) };
-        SourceFile { path: path.into(), display_name, named: Arc::new(named), text }
+        let line_starts =
+            std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1)).collect();
+        SourceFile { path: path.into(), display_name, named: Arc::new(named), text, line_starts }
     }
 
     /// Wraps an in-memory policy (tests, inline snippets) named `name`.
@@ -85,10 +89,10 @@ impl SourceFile {
     /// Returns the 1-based line and column (in characters) of byte `offset`.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        // The number of line starts at or before `offset` is the 1-based line.
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self.line_starts[line - 1];
+        let column = self.text[line_start..offset].chars().count() + 1;
         (line, column)
     }
 }
@@ -343,4 +347,21 @@ pub fn render_plain(diagnostic: &Diagnostic, width: usize) -> String {
     let mut out = String::new();
     handler.render_report(&mut out, &diagnostic.renderable()).expect("rendering to a String cannot fail");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_column_counts_lines_and_characters() {
+        let source = SourceFile::from_text("t.slo", "ab\nçd é\n\nx");
+        assert_eq!(source.line_column(0), (1, 1));
+        assert_eq!(source.line_column(2), (1, 3), "the newline ends line 1");
+        assert_eq!(source.line_column(3), (2, 1));
+        assert_eq!(source.line_column(7), (2, 4), "`ç` is one character of two bytes");
+        assert_eq!(source.line_column(10), (3, 1));
+        assert_eq!(source.line_column(11), (4, 1));
+        assert_eq!(source.line_column(99), (4, 2), "offsets past the end clamp to it");
+    }
 }

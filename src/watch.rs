@@ -37,8 +37,10 @@ use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, ne
 
 use crate::engine::{Engine, ReloadTrigger};
 
-/// Default quiet time before a change is acted on.
-pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(150);
+/// Default quiet time before a change is acted on. A file read while half written only
+/// fails validation: the live set stays in place, and the write that completes the
+/// file triggers the next reload.
+pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// How often repeated watcher errors are logged at `warn`; in between they are counted.
 const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(60);

@@ -47,8 +47,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     request_timeout: Duration,
 
-    /// Quiet time a changed policy file needs before it is reloaded (e.g. `150ms`).
-    #[arg(long, value_name = "DURATION", default_value = "150ms", value_parser = parse_duration)]
+    /// Quiet time a changed policy file needs before it is reloaded (e.g. `50ms`).
+    #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = parse_duration)]
     debounce: Duration,
 
     /// Do not watch the policy files; reload only through `POST /v1/policy/reload`.

@@ -156,7 +156,7 @@ impl<'a> NodeRef<'a> {
             Node::Scalar(json) => json.clone(),
             Node::List { .. } => Json::Array(self.items().map(|item| item.to_json()).collect()),
             Node::Object { .. } => {
-                let mut object = Map::new();
+                let mut object = Map::with_capacity(self.len());
                 for (key, id) in self.members() {
                     object.insert((*key).to_string(), self.child(*id).to_json());
                 }
@@ -173,7 +173,7 @@ impl<'a> NodeRef<'a> {
         }
         match self.node() {
             Node::Object { .. } => {
-                let mut object = Map::new();
+                let mut object = Map::with_capacity(keep.fields.len().min(self.len()));
                 for (key, id) in self.members() {
                     if let Some(child) = keep.fields.get(*key) {
                         object.insert((*key).to_string(), self.child(*id).to_json_kept(child));

@@ -194,6 +194,19 @@ fn limit_hides_violations_past_it() {
     assert!(text.contains("... and 3 more violations not shown"), "{text}");
 }
 
+#[test]
+fn limit_keeps_details_of_shown_violations() {
+    let all = stdout(&semslo(&["check", "--policy", "policy", "--records", "runs.jsonl", "--limit", "0"]));
+    let limited = stdout(&semslo(&["check", "--policy", "policy", "--records", "runs.jsonl", "--limit", "2"]));
+
+    // The two violations shown print exactly as they do when every violation is shown.
+    let violations = |text: &str| -> Vec<String> {
+        text.split("\n\n").filter(|block| block.contains("on run run-")).map(str::to_string).collect()
+    };
+    assert_eq!(violations(&limited), violations(&all)[..2].to_vec());
+    assert!(limited.contains("... and 2 more violations not shown"), "{limited}");
+}
+
 // ---------------------------------------------------------------- exit statuses
 
 #[test]

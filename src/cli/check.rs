@@ -71,8 +71,10 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     };
 
     let mut report = CheckReport::new(&set);
-    if args.format == OutputFormat::Counts {
-        report.max_kept_violations = 0;
+    match args.format {
+        OutputFormat::Counts => report.max_kept_violations = 0,
+        OutputFormat::Text if args.limit > 0 => report.shown_limit = Some(args.limit),
+        _ => {}
     }
     let mut slos = ReportBuilder::new(&set, ReportOptions { at: args.at });
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
@@ -197,7 +199,7 @@ fn check_json_lines(
             LineResult::Run(run) => {
                 let location = run.location.to_string();
                 let failing = run.verdicts.iter().any(|v| matches!(v.verdict, Verdict::Fail | Verdict::Error));
-                let verdicts = match failing && report.keeps_more_violations() {
+                let verdicts = match failing && report.wants_details() {
                     true => run.full_record().map(|full| eval::evaluate(set, &full)).unwrap_or(run.verdicts),
                     false => run.verdicts,
                 };

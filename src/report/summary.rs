@@ -31,6 +31,13 @@ pub struct CheckReport {
     /// Violations kept in full; the rest are counted in `violations_not_listed`.
     #[serde(skip)]
     pub max_kept_violations: usize,
+    /// Kept violations of rules not in shadow mode: those the text form lists.
+    #[serde(skip)]
+    listed_violations: usize,
+    /// Most listed violations that will be shown in full (the text form's `--limit`);
+    /// `None` shows every kept violation.
+    #[serde(skip)]
+    pub shown_limit: Option<usize>,
     /// Each SLO over its window (the `slos[]` of `semslo.report.v1`); left out when
     /// the policy set declares no SLO.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -183,6 +190,8 @@ impl CheckReport {
             labelled_runs: 0,
             runs_without_violations: 0,
             max_kept_violations: MAX_KEPT_VIOLATIONS,
+            listed_violations: 0,
+            shown_limit: None,
             slos: Vec::new(),
         }
     }
@@ -236,6 +245,9 @@ impl CheckReport {
                 if self.violations.len() >= self.max_kept_violations {
                     self.violations_not_listed += 1;
                 } else {
+                    if set.rules[verdict.rule].mode != RuleMode::Shadow {
+                        self.listed_violations += 1;
+                    }
                     self.violations.push(violation(set, record, location, verdict));
                 }
             }
@@ -245,6 +257,13 @@ impl CheckReport {
     /// Returns whether the next violation would be kept in full, so its run is worth explaining.
     pub fn keeps_more_violations(&self) -> bool {
         self.violations.len() < self.max_kept_violations
+    }
+
+    /// Returns whether the next failing run may be shown with its explanation: its
+    /// violations would be kept, and fewer than [`Self::shown_limit`] are listed so far.
+    /// A run past that point is counted and kept without being evaluated again.
+    pub fn wants_details(&self) -> bool {
+        self.keeps_more_violations() && self.shown_limit.is_none_or(|limit| self.listed_violations < limit)
     }
 
     /// Renders one line of counts for scripts and benchmarks: runs checked, runs with a failing

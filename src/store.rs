@@ -39,6 +39,14 @@ pub use schema::SCHEMA;
 /// Most runs committed in one group transaction; more waiting runs go in the next.
 const MAX_GROUP_RUNS: usize = 20_000;
 
+/// How often the background checkpointer copies the write-ahead log into the database.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Log pages at which a commit checkpoints by itself, should the background checkpointer
+/// fall behind (SQLite's default is 1,000 pages, which puts a checkpoint, and its fsync,
+/// inside every few hundred commits).
+const FALLBACK_CHECKPOINT_PAGES: u32 = 10_000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open the store `{path}`: {message}")]
@@ -124,6 +132,8 @@ pub struct Store {
     jobs: Mutex<Option<Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     reader: Arc<Mutex<Connection>>,
+    /// Stops and joins the background checkpointer of a file-backed store.
+    checkpointer: Mutex<Option<(Sender<()>, JoinHandle<()>)>>,
 }
 
 impl Store {
@@ -143,7 +153,13 @@ impl Store {
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .map_err(|e| open_error(e.to_string()))?;
         reader.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| open_error(e.to_string()))?;
+        writer
+            .pragma_update(None, "wal_autocheckpoint", FALLBACK_CHECKPOINT_PAGES)
+            .map_err(|e| open_error(e.to_string()))?;
+        let checkpoints = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        checkpoints.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| open_error(e.to_string()))?;
         let store = Store::start(location, Arc::new(Mutex::new(writer)), Arc::new(Mutex::new(reader)))?;
+        store.start_checkpointer(checkpoints)?;
         tracing::info!(path = %path.display(), runs = store.run_count()?, "verdict store opened");
         Ok(store)
     }
@@ -170,7 +186,26 @@ impl Store {
             .name("semslo-store-writer".to_string())
             .spawn(move || writer_loop(&writer, &received))
             .map_err(|e| StoreError::Open { path: location.clone(), message: e.to_string() })?;
-        Ok(Store { location, jobs: Mutex::new(Some(jobs)), writer: Mutex::new(Some(thread)), reader })
+        Ok(Store {
+            location,
+            jobs: Mutex::new(Some(jobs)),
+            writer: Mutex::new(Some(thread)),
+            reader,
+            checkpointer: Mutex::new(None),
+        })
+    }
+
+    /// Starts the thread that checkpoints the write-ahead log every
+    /// [`CHECKPOINT_INTERVAL`], so commits do not wait for checkpoints.
+    fn start_checkpointer(&self, connection: Connection) -> Result<(), StoreError> {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let location = self.location.clone();
+        let thread = std::thread::Builder::new()
+            .name("semslo-store-checkpoint".to_string())
+            .spawn(move || checkpoint_loop(&connection, &stopped, &location))
+            .map_err(|e| StoreError::Open { path: self.location.clone(), message: e.to_string() })?;
+        *lock(&self.checkpointer) = Some((stop, thread));
+        Ok(())
     }
 
     /// Returns where the store lives: its path, or `:memory:`.
@@ -205,6 +240,10 @@ impl Store {
     /// file and stops the writer. Later writes fail with [`StoreError::Closed`].
     pub fn close(&self) -> Result<(), StoreError> {
         let Some(jobs) = lock(&self.jobs).take() else { return Ok(()) };
+        if let Some((stop, thread)) = lock(&self.checkpointer).take() {
+            drop(stop);
+            let _ = thread.join();
+        }
         let (reply, answer) = mpsc::sync_channel(1);
         jobs.send(Job::Close { reply }).map_err(|_| StoreError::Closed)?;
         let result = answer.recv().map_err(|_| StoreError::Closed)?;
@@ -334,6 +373,25 @@ fn writer_loop(connection: &Mutex<Connection>, jobs: &Receiver<Job>) {
         }
         if !submits.is_empty() {
             commit_group(&mut connection, submits, retention);
+        }
+    }
+}
+
+/// Runs `PRAGMA wal_checkpoint(PASSIVE)` every [`CHECKPOINT_INTERVAL`] until `stopped`
+/// is dropped. A passive checkpoint copies what no reader still needs and waits for
+/// no one; a failure is logged and retried at the next interval.
+fn checkpoint_loop(connection: &Connection, stopped: &Receiver<()>, location: &str) {
+    let mut failures: u64 = 0;
+    let mut last_logged: Option<std::time::Instant> = None;
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_INTERVAL) {
+        if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            failures += 1;
+            // Logged at most once a minute, with the count since the last line.
+            if last_logged.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(60)) {
+                tracing::warn!(store = %location, %error, failures, "checkpointing the write-ahead log failed; retrying");
+                last_logged = Some(std::time::Instant::now());
+                failures = 0;
+            }
         }
     }
 }

@@ -123,6 +123,27 @@ fn concurrent_submissions_all_commit() {
 }
 
 #[test]
+fn log_is_checkpointed_while_store_is_open() {
+    let engine = Engine::load(fixture()).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("verdicts.db");
+    let store = Store::open(&path).unwrap();
+    let runs: Vec<NewRun> =
+        (0..500).map(|index| new_run(&engine, &order(&format!("r-{index}"), "V-1", "2025-03-01T10:00:00Z"))).collect();
+    store.submit(runs).unwrap();
+
+    // Committed pages sit in the write-ahead log until a checkpoint copies them into
+    // the database file; commits alone would not checkpoint before 10,000 pages.
+    let database_bytes = || std::fs::metadata(&path).map_or(0, |m| m.len());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while database_bytes() < 100_000 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(database_bytes() >= 100_000, "the database file holds {} bytes", database_bytes());
+    assert_eq!(store.run_count().unwrap(), 500);
+}
+
+#[test]
 fn runs_survive_reopening() {
     let engine = Engine::load(fixture()).unwrap();
     let directory = tempfile::tempdir().unwrap();

@@ -87,7 +87,7 @@ pub enum LineResult {
 
 /// Checks every line of `reader` with `set`, calling `sink` for each non-blank line in
 /// input order. `projection` names the fields to parse (the rules' fields and `keep`);
-/// each run's [`LineRun::record`] holds the fields `keep` names. `jobs` is the number of
+/// each run's [`LineRun::record`] contains the fields `keep` names. `jobs` is the number of
 /// worker threads (1 checks on this thread).
 pub fn check_lines(
     set: &PolicySet,

@@ -49,7 +49,7 @@ impl<'a> Document<'a> {
         self.pending.clear();
     }
 
-    /// The root value, or `None` for an empty document.
+    /// Returns the root value, or `None` for an empty document.
     pub fn root(&self) -> Option<NodeRef<'_>> {
         let last = self.nodes.len().checked_sub(1)?;
         Some(NodeRef { document: self, id: last as NodeId })
@@ -104,8 +104,8 @@ impl<'a> NodeRef<'a> {
         matches!(self.node(), Node::List { .. })
     }
 
-    /// The member `name` of an object. With duplicate keys the last one counts, as in
-    /// `serde_json`.
+    /// Returns the member `name` of an object. With duplicate keys the last one counts,
+    /// as in `serde_json`.
     pub fn get(&self, name: &str) -> Option<NodeRef<'a>> {
         if !self.is_object() {
             return None;
@@ -113,7 +113,7 @@ impl<'a> NodeRef<'a> {
         self.members().iter().rev().find(|(key, _)| same_key(key, name)).map(|(_, id)| self.child(*id))
     }
 
-    /// The number of members of an object or elements of a list.
+    /// Returns the number of members of an object or elements of a list.
     pub fn len(&self) -> usize {
         self.members().len()
     }
@@ -122,13 +122,13 @@ impl<'a> NodeRef<'a> {
         self.members().is_empty()
     }
 
-    /// The elements of a list (or the member values of an object), in input order.
+    /// Returns the elements of a list (or the member values of an object), in input order.
     pub fn items(&self) -> impl ExactSizeIterator<Item = NodeRef<'a>> + 'a {
         let document = self.document;
         self.members().iter().map(move |(_, id)| NodeRef { document, id: *id })
     }
 
-    /// The member keys of an object, in input order and without duplicates.
+    /// Returns the member keys of an object, in input order and without duplicates.
     pub fn keys(&self) -> Vec<&'a str> {
         let mut keys: Vec<&'a str> = Vec::with_capacity(self.len());
         for (key, _) in self.members() {
@@ -222,7 +222,7 @@ fn source_value(text: &str) -> Result<Value<'_>, NumberOutOfRange> {
 
 /// Converts the JSON source text of one value, which the reader has already validated.
 pub(crate) fn source_json(text: &str) -> Json {
-    // The reader checked the text, so a failure here is a bug; `null` keeps it visible
+    // The reader checked the text, so a failure here is a bug. `null` keeps it visible
     // in a report instead of stopping the check.
     serde_json::from_str(text).unwrap_or(Json::Null)
 }

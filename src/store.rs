@@ -379,7 +379,7 @@ fn writer_loop(connection: &Mutex<Connection>, jobs: &Receiver<Job>) {
 
 /// Runs `PRAGMA wal_checkpoint(PASSIVE)` every [`CHECKPOINT_INTERVAL`] until `stopped`
 /// is dropped. A passive checkpoint copies what no reader still needs and waits for
-/// no one; a failure is logged and retried at the next interval.
+/// no one. A failure is logged and retried at the next interval.
 fn checkpoint_loop(connection: &Connection, stopped: &Receiver<()>, location: &str) {
     let mut failures: u64 = 0;
     let mut last_logged: Option<std::time::Instant> = None;

@@ -170,8 +170,8 @@ impl<'a> Context<'a> {
 
     /// Reads a path of field names (`outcome.vendor.id`, `s.output.catalog`) of a
     /// projected record in one walk, without a value for each object on the way.
-    /// Returns `None` when the walk meets anything but objects holding the wanted
-    /// members, or while tracing; the general evaluation then gives the exact verdict
+    /// Returns `None` while tracing, or when the walk meets anything but objects that
+    /// contain the wanted members. The general evaluation then gives the exact verdict
     /// or error.
     fn read_document_path(&mut self, node: &'a Node) -> Option<Eval<'a>> {
         if !self.unobserved() {
@@ -187,8 +187,8 @@ impl<'a> Context<'a> {
         Some(self.document_value(found, node))
     }
 
-    /// The member of a projected record that a path of field names denotes; `depth`
-    /// counts the nodes walked.
+    /// Returns the member of a projected record that a path of field names denotes.
+    /// `depth` counts the nodes walked.
     fn document_member(&self, node: &'a Node, depth: &mut u64) -> Option<NodeRef<'a>> {
         *depth += 1;
         match &node.kind {
@@ -629,7 +629,7 @@ impl<'a> Context<'a> {
         visit: impl FnMut(&mut Self, usize) -> Result<bool, EvalError>,
     ) -> Result<(usize, usize), EvalError> {
         let list = self.eval(&binding.collection)?;
-        // A list of a projected record is walked in place; any other list is collected.
+        // A list of a projected record is walked in place. Any other list is collected.
         if let Value::Document(elements) = list.unwrap_element() {
             if elements.is_list() {
                 let node = &binding.collection;

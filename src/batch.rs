@@ -99,7 +99,7 @@ pub fn check_lines(
     mut sink: impl FnMut(LineResult),
 ) -> io::Result<()> {
     let plan = &ReadPlan::new(projection);
-    let mut chunks = ChunkReader { reader, carry: Vec::new(), next_line: 1, at_start: true, finished: false };
+    let mut chunks = ChunkReader::new(reader);
     if jobs <= 1 {
         while let Some(chunk) = chunks.next_chunk()? {
             for result in check_chunk(set, plan, keep, &name, chunk) {
@@ -173,49 +173,51 @@ struct ChunkReader<R> {
 }
 
 impl<R: Read> ChunkReader<R> {
+    fn new(reader: R) -> Self {
+        ChunkReader { reader, carry: Vec::new(), next_line: 1, at_start: true, finished: false }
+    }
+
     fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
-        if self.finished {
-            return Ok(None);
-        }
-        let mut bytes = std::mem::take(&mut self.carry);
-        let target = bytes.len() + CHUNK_BYTES;
-        bytes.reserve(CHUNK_BYTES);
-        while bytes.len() < target {
-            let start = bytes.len();
-            bytes.resize(target, 0);
-            let read = match self.reader.read(&mut bytes[start..]) {
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
-                Err(e) => return Err(e),
-            };
-            bytes.truncate(start + read);
-            if read == 0 {
-                self.finished = true;
-                break;
+        loop {
+            if self.finished {
+                return Ok(None);
             }
-        }
-        if !self.finished {
-            match memchr::memrchr(b'\n', &bytes) {
-                Some(last) => self.carry = bytes.split_off(last + 1),
-                None => {
-                    // A line longer than a chunk: keep reading until it ends.
-                    self.carry = bytes;
-                    return self.next_chunk();
+            // The carried bytes start the chunk. For a line longer than a chunk they grow
+            // by doubling, so such a line is not copied once per chunk read.
+            let mut bytes = std::mem::take(&mut self.carry);
+            bytes.reserve(CHUNK_BYTES);
+            // `read_to_end` fills the spare capacity without zeroing it first, and retries
+            // reads that were interrupted.
+            let read = (&mut self.reader).take(CHUNK_BYTES as u64).read_to_end(&mut bytes)?;
+            if read < CHUNK_BYTES {
+                self.finished = true;
+            }
+            if !self.finished {
+                match memchr::memrchr(b'\n', &bytes) {
+                    Some(last) => {
+                        self.carry.extend_from_slice(&bytes[last + 1..]);
+                        bytes.truncate(last + 1);
+                    }
+                    None => {
+                        // A line longer than a chunk: keep reading until it ends.
+                        self.carry = bytes;
+                        continue;
+                    }
                 }
             }
-        }
-        if self.at_start {
-            self.at_start = false;
-            if bytes.starts_with(b"\xEF\xBB\xBF") {
-                bytes.drain(..3);
+            if self.at_start {
+                self.at_start = false;
+                if bytes.starts_with(b"\xEF\xBB\xBF") {
+                    bytes.drain(..3);
+                }
             }
+            if bytes.is_empty() && self.finished {
+                return Ok(None);
+            }
+            let first_line = self.next_line;
+            self.next_line += memchr::memchr_iter(b'\n', &bytes).count();
+            return Ok(Some(Chunk { bytes: Arc::new(bytes), first_line }));
         }
-        if bytes.is_empty() && self.finished {
-            return Ok(None);
-        }
-        let first_line = self.next_line;
-        self.next_line += memchr::memchr_iter(b'\n', &bytes).count();
-        Ok(Some(Chunk { bytes: Arc::new(bytes), first_line }))
     }
 }
 
@@ -268,5 +270,101 @@ fn check_line<'c>(
             range: line.range,
         }),
         Err(reason) => LineResult::Rejected(RecordError::new(line.location, reason)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::compile_sources;
+    use crate::diagnostic::SourceFile;
+    use crate::eval::Verdict;
+
+    fn policy() -> PolicySet {
+        let source = SourceFile::from_text("t.slo", "rule positive {\n  expect outcome.total > 0\n}\n");
+        compile_sources(&[source]).0.expect("the policy compiles")
+    }
+
+    /// Returns bytes a few at a time, with an interrupted read now and then, as pipes do.
+    struct Trickle {
+        bytes: Vec<u8>,
+        at: usize,
+        reads: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.reads += 1;
+            if self.reads % 7 == 0 {
+                return Err(io::Error::from(io::ErrorKind::Interrupted));
+            }
+            let n = out.len().min(4099).min(self.bytes.len() - self.at);
+            out[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// Checks `input` and returns, per non-blank line, its number and `pass`, `fail` or
+    /// `rejected`.
+    fn outcomes(input: &[u8], jobs: usize) -> Vec<(usize, String)> {
+        let set = policy();
+        let projection = Projection::of(&set);
+        let reader = Trickle { bytes: input.to_vec(), at: 0, reads: 0 };
+        let mut seen = Vec::new();
+        check_lines(&set, &projection, &Projection::default(), reader, Arc::from("runs.jsonl"), jobs, |line| {
+            seen.push(match line {
+                LineResult::Run(run) => {
+                    let verdict = if run.verdicts[0].verdict == Verdict::Pass { "pass" } else { "fail" };
+                    (run.location.line, verdict.to_string())
+                }
+                LineResult::Rejected(error) => (error.location.line, "rejected".to_string()),
+            });
+        })
+        .expect("reading from memory succeeds");
+        seen
+    }
+
+    fn record(total: i64) -> String {
+        format!(r#"{{"run_id":"r-{total}","outcome":{{"total":{total}}}}}"#)
+    }
+
+    #[test]
+    fn lines_keep_numbers_across_chunks() {
+        // About 3 MiB: several chunks, with lines split across reads and chunks.
+        let lines: Vec<String> = (0..60_000).map(|i| record(i % 3 - 1)).collect();
+        let input = lines.join("\n") + "\n";
+        let expected: Vec<(usize, String)> =
+            (0..60_000).map(|i| (i + 1, if i % 3 == 2 { "pass" } else { "fail" }.to_string())).collect();
+        assert_eq!(outcomes(input.as_bytes(), 1), expected);
+        assert_eq!(outcomes(input.as_bytes(), 3), expected);
+    }
+
+    #[test]
+    fn line_longer_than_chunk_is_read_whole() {
+        let long = format!(r#"{{"note":"{}","outcome":{{"total":5}}}}"#, "x".repeat(CHUNK_BYTES * 5 / 2));
+        let input = format!("{}\n{long}\n{}\n", record(1), record(-1));
+        let expected = vec![(1, "pass".to_string()), (2, "pass".to_string()), (3, "fail".to_string())];
+        assert_eq!(outcomes(input.as_bytes(), 1), expected);
+        assert_eq!(outcomes(input.as_bytes(), 2), expected);
+    }
+
+    #[test]
+    fn bom_crlf_and_blank_lines_are_accepted() {
+        let input = format!("\u{FEFF}{}\r\n\r\n  \n{}", record(1), record(2));
+        assert_eq!(outcomes(input.as_bytes(), 1), vec![(1, "pass".to_string()), (4, "pass".to_string())]);
+    }
+
+    #[test]
+    fn malformed_line_is_rejected_and_counted() {
+        let input = format!("{}\n{{\"outcome\": \n[1, 2]\n{}\n", record(1), record(-1));
+        let expected = vec![
+            (1, "pass".to_string()),
+            (2, "rejected".to_string()),
+            (3, "rejected".to_string()),
+            (4, "fail".to_string()),
+        ];
+        assert_eq!(outcomes(input.as_bytes(), 1), expected);
+        assert_eq!(outcomes(input.as_bytes(), 2), expected);
     }
 }

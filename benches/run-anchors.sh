@@ -20,6 +20,11 @@ mkdir -p "$WORK/data" "$WORK/results" "$WORK/target" "$WORK/policy/data"
 
 echo "== build semslo (release)" >&2
 (cd "$ROOT" && cargo build --release --locked --quiet)
+# A relative CARGO_TARGET_DIR is relative to the project, where cargo ran.
+case "${CARGO_TARGET_DIR:-target}" in
+  /*) SEMSLO="$CARGO_TARGET_DIR/release/semslo" ;;
+  *) SEMSLO="$ROOT/${CARGO_TARGET_DIR:-target}/release/semslo" ;;
+esac
 cp "$ROOT/benches/procurement/bench.slo" "$WORK/policy/"
 
 # The harness generates its reference data beside the records; the wrapper copies it
@@ -30,7 +35,7 @@ cat > "$WORK/semslo-anchor.sh" <<WRAPPER
 #!/usr/bin/env bash
 set -uo pipefail
 cp "\$1/deprioritized_vendors.txt" "\$1/price_bands.csv" "$WORK/policy/data/" || exit 2
-"$ROOT/target/release/semslo" check --policy "$WORK/policy" --records "\$2" --format counts --jobs "\$3"
+"$SEMSLO" check --policy "$WORK/policy" --records "\$2" --format counts --jobs "\$3"
 status=\$?
 [ "\$status" -eq 1 ] && exit 0
 exit "\$status"

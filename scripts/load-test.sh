@@ -7,4 +7,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 cargo build --locked --release --bin semslo --example load_test
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-exec target/release/examples/load_test --binary target/release/semslo "$@"
+release="${CARGO_TARGET_DIR:-target}/release"
+exec "$release/examples/load_test" --binary "$release/semslo" "$@"

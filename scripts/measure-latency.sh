@@ -41,8 +41,9 @@ done
 if [[ $build == 1 ]]; then
   cargo build --locked --release --bin semslo --example generate_rules
 fi
-semslo=target/release/semslo
-generator=target/release/examples/generate_rules
+release="${CARGO_TARGET_DIR:-target}/release"
+semslo="$release/semslo"
+generator="$release/examples/generate_rules"
 records=examples/procurement/runs.jsonl
 
 work=$(mktemp -d /tmp/semslo-latency.XXXXXX)

@@ -29,7 +29,7 @@ fi
 
 cargo build --locked --release
 set +e
-target/release/semslo report --policy policies/procurement --records examples/procurement/runs.jsonl \
+"${CARGO_TARGET_DIR:-target}/release/semslo" report --policy policies/procurement --records examples/procurement/runs.jsonl \
   --format html --output "$html"
 status=$?
 set -e

@@ -279,6 +279,25 @@ fn only_malformed_records_exit_3() {
 }
 
 #[test]
+fn counts_format_lists_rejections_on_stderr() {
+    let output = check("malformed-only.jsonl", "counts");
+
+    assert_status(&output, EXIT_INVALID_INPUT);
+    assert!(stdout(&output).starts_with("{\"total\":0,"), "{}", stdout(&output));
+    let errors = stderr(&output);
+    assert!(errors.contains("semslo: rejected malformed-only.jsonl:1: "), "{errors}");
+    assert!(errors.contains("1 of 1 records were rejected as malformed"), "{errors}");
+}
+
+#[test]
+fn zero_jobs_is_a_usage_error() {
+    let output = semslo(&["check", "--policy", "policy", "--records", "runs.jsonl", "--jobs", "0"]);
+
+    assert_status(&output, EXIT_INVALID_INPUT);
+    assert!(stderr(&output).contains("'--jobs <N>'"), "{}", stderr(&output));
+}
+
+#[test]
 fn malformed_record_with_violations_exits_1() {
     let output = check("runs.jsonl", "text");
 

@@ -37,9 +37,9 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 50, value_name = "N")]
     limit: usize,
 
-    /// Worker threads for JSON Lines input; default: the number of cores. Output is the
-    /// same, in the same order, for every value.
-    #[arg(long, value_name = "N")]
+    /// Worker threads for JSON Lines input, at least 1; default: the number of cores.
+    /// Output is the same, in the same order, for every value.
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     jobs: Option<usize>,
 
     /// Report time the SLO windows end at (RFC 3339); default: the latest event time in the input.
@@ -51,7 +51,8 @@ pub struct CheckArgs {
 enum OutputFormat {
     Text,
     Json,
-    /// One JSON line of counts: runs checked, runs failing each rule, runs passing all.
+    /// One JSON line of counts: runs checked, runs on which each rule failed or errored,
+    /// runs on which none did. Rejected records are listed on standard error.
     Counts,
 }
 
@@ -112,6 +113,9 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         }
     }
 
+    if args.format == OutputFormat::Counts {
+        report_rejections(&report);
+    }
     if report.input.records_read == 0 {
         eprintln!("semslo: no records were read; check the `--records` paths and that the input is not empty");
         return ExitStatus::InvalidInput;
@@ -124,6 +128,25 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     } else {
         ExitStatus::Success
     }
+}
+
+/// Lists rejected records on standard error: the counts line has no place for them, so
+/// a script would otherwise see only the exit status.
+fn report_rejections(report: &CheckReport) {
+    let input = &report.input;
+    if input.records_rejected == 0 {
+        return;
+    }
+    for rejected in &input.rejected {
+        eprintln!("semslo: rejected {}:{}: {}", rejected.file, rejected.line, rejected.reason);
+    }
+    if input.records_rejected > input.rejected.len() {
+        eprintln!("semslo: ... and {} more rejected records", input.records_rejected - input.rejected.len());
+    }
+    eprintln!(
+        "semslo: {} of {} records were rejected as malformed and are not in the counts",
+        input.records_rejected, input.records_read
+    );
 }
 
 /// Record fields the report reads besides those the rules read: run ids and labels.

@@ -278,6 +278,45 @@ fn only_malformed_records_exit_3() {
     assert!(text.contains("rejected malformed-only.jsonl:1: "), "{text}");
 }
 
+/// Removes what names the input file or line, which differs between input forms.
+fn without_locations(value: &mut Json) {
+    match value {
+        Json::Object(members) => {
+            members.retain(|key, _| !matches!(key.as_str(), "record" | "location" | "file" | "line"));
+            members.values_mut().for_each(without_locations);
+        }
+        Json::Array(items) => items.iter_mut().for_each(without_locations),
+        _ => {}
+    }
+}
+
+#[test]
+fn json_lines_and_array_reports_agree() {
+    // JSON Lines go through the projecting reader, a JSON array through the full one, so
+    // this compares every verdict, violation and SLO figure the two readers produce.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lines_path = root.join("examples/procurement/runs.jsonl");
+    let lines = std::fs::read_to_string(&lines_path).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let array_path = directory.path().join("runs.json");
+    let records: Vec<&str> = lines.lines().filter(|line| !line.trim().is_empty()).collect();
+    std::fs::write(&array_path, format!("[\n{}\n]\n", records.join(",\n"))).unwrap();
+
+    let policy = root.join("policies/procurement");
+    let report = |records: &Path| -> Json {
+        let args = ["check", "--policy", policy.to_str().unwrap(), "--records", records.to_str().unwrap()];
+        let output = semslo(&[&args[..], &["--format", "json"]].concat());
+        assert_status(&output, EXIT_VIOLATIONS);
+        let mut value: Json = serde_json::from_slice(&output.stdout).unwrap();
+        without_locations(&mut value);
+        value
+    };
+    let (from_lines, from_array) = (report(&lines_path), report(&array_path));
+    for key in ["input", "violations", "rules", "labelled_runs", "runs_without_violations", "slos"] {
+        assert_eq!(from_lines[key], from_array[key], "`{key}` differs");
+    }
+}
+
 #[test]
 fn counts_format_lists_rejections_on_stderr() {
     let output = check("malformed-only.jsonl", "counts");

@@ -116,8 +116,9 @@ pub struct RuleVerdict {
     /// Index of the rule in [`PolicySet::rules`].
     pub rule: usize,
     pub verdict: Verdict,
-    /// Present for `fail` and `error`.
-    pub explanation: Option<Explanation>,
+    /// Present for `fail` and `error`; boxed, because most verdicts have none and
+    /// batches of verdicts are built for every run.
+    pub explanation: Option<Box<Explanation>>,
 }
 
 /// Evaluates every rule of `set` on `record` (one run, a JSON object).
@@ -161,7 +162,7 @@ fn evaluate_rule<'a>(context: &mut Context<'a>, index: usize) -> RuleVerdict {
         return RuleVerdict { rule: index, verdict, explanation: None };
     }
     let explanation = explain(context, rule, expects, event_time_error);
-    RuleVerdict { rule: index, verdict, explanation: Some(explanation) }
+    RuleVerdict { rule: index, verdict, explanation: Some(Box::new(explanation)) }
 }
 
 type Decision = (Verdict, Vec<(usize, Span, ExpectOutcome)>, Option<EvalError>);

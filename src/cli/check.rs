@@ -79,7 +79,7 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     }
     let mut slos = ReportBuilder::new(&set, ReportOptions { at: args.at });
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let projections = Projections::of(&set);
+    let projections = Projections::of(&set, report.max_kept_violations > 0);
     let progress = progress_bar();
     for path in &args.records {
         let source = if path.as_os_str() == "-" { Source::Stdin } else { Source::Path(path.clone()) };
@@ -149,8 +149,11 @@ fn report_rejections(report: &CheckReport) {
     );
 }
 
-/// Record fields the report reads besides those the rules read: run ids and labels.
-const RECORD_FIELDS_REPORTED: &[&str] = &["run_id", "id", "labels.expert_verdict"];
+/// The record field the report reads besides those the rules read, for every run.
+const EXPERT_LABEL_FIELD: &str = "labels.expert_verdict";
+
+/// The record fields that name a run in listed violations and the SLO section.
+const RUN_ID_FIELDS: &[&str] = &["run_id", "id"];
 
 /// Record fields the SLO section reads: the workflow, labels, and step and checkpoint facts.
 const RECORD_FIELDS_OF_SLO_REPORT: &[&str] =
@@ -165,9 +168,14 @@ struct Projections {
 }
 
 impl Projections {
-    fn of(set: &PolicySet) -> Projections {
+    /// `keeps_violations` is false when no violation will be listed (`--format counts`),
+    /// so run ids need not be kept.
+    fn of(set: &PolicySet, keeps_violations: bool) -> Projections {
         let mut reported = Projection::of_slos(set);
-        let mut kept_paths = RECORD_FIELDS_REPORTED.to_vec();
+        let mut kept_paths = vec![EXPERT_LABEL_FIELD];
+        if keeps_violations || !set.slos.is_empty() {
+            kept_paths.extend_from_slice(RUN_ID_FIELDS);
+        }
         if !set.slos.is_empty() {
             kept_paths.extend_from_slice(RECORD_FIELDS_OF_SLO_REPORT);
         }

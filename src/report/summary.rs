@@ -309,7 +309,7 @@ pub fn run_id(record: &Json, location: &str) -> String {
 pub fn violation(set: &PolicySet, record: &Json, location: &str, verdict: RuleVerdict) -> Violation {
     let rule = &set.rules[verdict.rule];
     let source = &set.files[rule.file].source;
-    let explanation = verdict.explanation.unwrap_or_else(|| crate::eval::Explanation {
+    let explanation = verdict.explanation.map(|explanation| *explanation).unwrap_or_else(|| crate::eval::Explanation {
         expects: Vec::new(),
         observations: Vec::new(),
         entered_at: None,

@@ -49,6 +49,10 @@ impl ReadPlan {
 
 /// Parses one JSON text into `document`, which must be empty, keeping the parts that
 /// `plan` names. The record is the document's root.
+///
+/// NOTE: skipped values are validated but their depth is not limited, so a record
+/// nesting deeper than [`crate::input::MAX_DEPTH`] inside a field no rule reads is
+/// accepted here, while the standard readers reject it (see docs/records.md).
 pub fn parse_into<'a>(text: &'a [u8], plan: &'a ReadPlan, document: &mut Document<'a>) -> Result<(), String> {
     let mut deserializer = sonic_rs::Deserializer::from_slice(text);
     NodeSeed { plan, document }.deserialize(&mut deserializer).map_err(|e| e.to_string())?;

@@ -280,7 +280,7 @@ impl Engine {
             ReloadResult::Applied => {
                 *lock(&self.shared.last_logged_rejection) = None;
                 tracing::info!(
-                    trigger = ?outcome.trigger,
+                    trigger = outcome.trigger.as_str(),
                     hash = %outcome.live_hash,
                     previous_hash = outcome.previous_hash.as_deref().unwrap_or(""),
                     rules = outcome.rules,
@@ -290,7 +290,7 @@ impl Engine {
             }
             ReloadResult::Unchanged => {
                 *lock(&self.shared.last_logged_rejection) = None;
-                tracing::debug!(trigger = ?outcome.trigger, hash = %outcome.live_hash, "policy files unchanged");
+                tracing::debug!(trigger = outcome.trigger.as_str(), hash = %outcome.live_hash, "policy files unchanged");
             }
             ReloadResult::Rejected => self.log_rejection(outcome),
         }
@@ -311,7 +311,7 @@ impl Engine {
             }
             repeated.logged_at = Instant::now();
             tracing::warn!(
-                trigger = ?outcome.trigger,
+                trigger = outcome.trigger.as_str(),
                 live_hash = %outcome.live_hash,
                 repeats = repeated.repeats,
                 "policy set still rejected with the same diagnostics; the previous set stays live"
@@ -325,7 +325,7 @@ impl Engine {
             .map(|d| format!("{} {}: {}", d.code, d.location.as_deref().unwrap_or("-"), d.message))
             .collect();
         tracing::warn!(
-            trigger = ?outcome.trigger,
+            trigger = outcome.trigger.as_str(),
             live_hash = %outcome.live_hash,
             errors = errors.len(),
             diagnostics = %errors.join("; "),

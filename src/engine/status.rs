@@ -22,6 +22,17 @@ pub enum ReloadTrigger {
     Request,
 }
 
+impl ReloadTrigger {
+    /// The name used in logs, metrics and `GET /v1/policy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReloadTrigger::Startup => "startup",
+            ReloadTrigger::Watch => "watch",
+            ReloadTrigger::Request => "request",
+        }
+    }
+}
+
 /// End state of a reload attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -152,5 +163,17 @@ impl ReloadStatus {
             }
         }
         self.last = outcome.clone();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trigger_names_match_the_api() {
+        for trigger in [ReloadTrigger::Startup, ReloadTrigger::Watch, ReloadTrigger::Request] {
+            assert_eq!(serde_json::to_value(trigger).unwrap(), trigger.as_str());
+        }
     }
 }

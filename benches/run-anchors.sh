@@ -30,7 +30,7 @@ cp "$ROOT/benches/procurement/bench.slo" "$WORK/policy/"
 # The harness generates its reference data beside the records; the wrapper copies it
 # into the policy's directory (policies read data only from there) and runs semslo.
 # The generated runs carry violations on purpose, so semslo's exit status 1 (violations
-# found) is a success here; the harness treats any other non-zero status as a failure.
+# found) is a success here. The harness treats any other non-zero status as a failure.
 cat > "$WORK/semslo-anchor.sh" <<WRAPPER
 #!/usr/bin/env bash
 set -uo pipefail

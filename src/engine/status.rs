@@ -23,7 +23,7 @@ pub enum ReloadTrigger {
 }
 
 impl ReloadTrigger {
-    /// The name used in logs, metrics and `GET /v1/policy`.
+    /// Returns the name that logs and `GET /v1/policy` use.
     pub fn as_str(self) -> &'static str {
         match self {
             ReloadTrigger::Startup => "startup",

@@ -130,22 +130,21 @@ pub fn evaluate(set: &PolicySet, record: &Json) -> Vec<RuleVerdict> {
 /// Evaluates every rule of `set` on `record` without explanations: the fast path for
 /// counting. Call [`evaluate`] on the full record for the runs whose details are shown.
 pub fn decide_all(set: &PolicySet, record: &Json) -> Vec<RuleVerdict> {
-    let mut context = Context::new(set, record);
-    set.rules
-        .iter()
-        .enumerate()
-        .map(|(index, rule)| RuleVerdict { rule: index, verdict: decide(&mut context, rule).0, explanation: None })
-        .collect()
+    decide_every_rule(&mut Context::new(set, record))
 }
 
 /// Evaluates every rule of `set` on a projected record without explanations, like
 /// [`decide_all`].
 pub fn decide_all_projected(set: &PolicySet, root: NodeRef<'_>) -> Vec<RuleVerdict> {
-    let mut context = Context::with_record(set, Record::Document(root));
+    decide_every_rule(&mut Context::with_record(set, Record::Document(root)))
+}
+
+fn decide_every_rule(context: &mut Context<'_>) -> Vec<RuleVerdict> {
+    let set = context.set;
     set.rules
         .iter()
         .enumerate()
-        .map(|(index, rule)| RuleVerdict { rule: index, verdict: decide(&mut context, rule).0, explanation: None })
+        .map(|(index, rule)| RuleVerdict { rule: index, verdict: decide(context, rule).0, explanation: None })
         .collect()
 }
 

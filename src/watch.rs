@@ -37,9 +37,9 @@ use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, ne
 
 use crate::engine::{Engine, ReloadTrigger};
 
-/// Default quiet time before a change is acted on. A file read while half written only
-/// fails validation: the live set stays in place, and the write that completes the
-/// file triggers the next reload.
+/// Default quiet time before a change is acted on. A file read while half written fails
+/// validation, so the live set stays in place, and the event of the write that
+/// completes the file starts another reload.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// How often repeated watcher errors are logged at `warn`; in between they are counted.

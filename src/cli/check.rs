@@ -161,9 +161,9 @@ const RECORD_FIELDS_OF_SLO_REPORT: &[&str] =
 
 /// The record fields the JSON Lines reader parses, and those the report reads.
 struct Projections {
-    /// What the rules, the SLOs and the report read.
+    /// Fields the rules, the SLOs and the report read: the fields parsed.
     parsed: Projection,
-    /// What the report and the SLO section read, kept for each run after its rules are decided.
+    /// Fields the report and the SLO section read, kept for each run after its rules are decided.
     reported: Projection,
 }
 

@@ -720,9 +720,6 @@ impl<'a> Context<'a> {
                 .iter()
                 .map(|item| Value::from_owned_json(item.clone()).map_err(|e| out_of_range(&e.0, node)))
                 .collect(),
-            Value::Document(items) if items.is_list() => {
-                items.items().map(|item| self.document_value(item, node)).collect()
-            }
             other => Err(invalid(
                 format!("`{}` is {} {}, not a list", self.text(node.span), other.type_name(), Shown(other)),
                 node.span,

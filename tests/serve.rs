@@ -226,6 +226,10 @@ async fn token_guards_writes_only() {
 
     let (status, _) = send(client().post(&url).bearer_auth("s3cret").body(run)).await;
     assert_eq!(status, StatusCode::OK);
+    // The scheme name is case-insensitive.
+    let second = order("t-2", "V-1", "2025-03-01T11:00:00Z").to_string();
+    let (status, _) = send(client().post(&url).header("authorization", "bearer s3cret").body(second)).await;
+    assert_eq!(status, StatusCode::OK);
     let (status, _) = get(&server, "/v1/slos").await;
     assert_eq!(status, StatusCode::OK);
     server.shutdown().await.unwrap();

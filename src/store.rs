@@ -29,6 +29,8 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
+use tokio::sync::oneshot;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
@@ -120,7 +122,7 @@ pub struct StoredRun {
 }
 
 enum Job {
-    Submit { runs: Vec<NewRun>, reply: SyncSender<Result<Vec<Submission>, StoreError>> },
+    Submit { runs: Vec<NewRun>, reply: Reply },
     SetRetention(Option<TimeDelta>),
     ApplyRetention { reply: SyncSender<Result<u64, StoreError>> },
     Close { reply: SyncSender<Result<(), StoreError>> },
@@ -214,14 +216,26 @@ impl Store {
     }
 
     /// Stores `runs` and returns, for each, whether it was accepted, a duplicate or a
-    /// conflict. Returns once the runs are committed to disk.
+    /// conflict. Returns once the runs are committed to disk. Blocks the thread, so an
+    /// async caller uses [`Store::submit_async`].
     pub fn submit(&self, runs: Vec<NewRun>) -> Result<Vec<Submission>, StoreError> {
         if runs.is_empty() {
             return Ok(Vec::new());
         }
-        let (reply, answer) = mpsc::sync_channel(1);
+        let (reply, answer) = oneshot::channel();
         self.send(Job::Submit { runs, reply })?;
-        answer.recv().map_err(|_| StoreError::Closed)?
+        answer.blocking_recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// Stores `runs` like [`Store::submit`], waiting for the commit without holding a
+    /// thread: the writer's reply wakes the task directly.
+    pub async fn submit_async(&self, runs: Vec<NewRun>) -> Result<Vec<Submission>, StoreError> {
+        if runs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Submit { runs, reply })?;
+        answer.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Sets how far back from the newest event time runs are kept; `None` keeps every run.
@@ -396,7 +410,8 @@ fn checkpoint_loop(connection: &Connection, stopped: &Receiver<()>, location: &s
     }
 }
 
-type Reply = SyncSender<Result<Vec<Submission>, StoreError>>;
+/// Where the writer sends the outcome of one submission.
+type Reply = oneshot::Sender<Result<Vec<Submission>, StoreError>>;
 
 fn commit_group(connection: &mut Connection, submits: Vec<(Vec<NewRun>, Reply)>, retention: Option<TimeDelta>) {
     let result = (|| -> Result<Vec<Vec<Submission>>, StoreError> {

@@ -210,17 +210,13 @@ async fn store_and_answer(
         }
     }
 
-    let store = Arc::clone(&state.store);
-    let submissions = tokio::task::spawn_blocking(move || store.submit(new_runs))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|error| {
-            state.errors.error("store", &error.to_string(), "storing runs failed");
-            ApiError::unavailable(
-                "store_unavailable",
-                format!("the runs could not be stored, so none was accepted: {error}"),
-            )
-        })?;
+    let submissions = state.store.submit_async(new_runs).await.map_err(|error| {
+        state.errors.error("store", &error.to_string(), "storing runs failed");
+        ApiError::unavailable(
+            "store_unavailable",
+            format!("the runs could not be stored, so none was accepted: {error}"),
+        )
+    })?;
 
     let mut answer = Answer::default();
     let mut stored = submissions.into_iter().zip(results);

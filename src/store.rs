@@ -410,7 +410,7 @@ fn checkpoint_loop(connection: &Connection, stopped: &Receiver<()>, location: &s
     }
 }
 
-/// Where the writer sends the outcome of one submission.
+/// The channel on which the writer sends the outcome of one submission.
 type Reply = oneshot::Sender<Result<Vec<Submission>, StoreError>>;
 
 fn commit_group(connection: &mut Connection, submits: Vec<(Vec<NewRun>, Reply)>, retention: Option<TimeDelta>) {

@@ -113,6 +113,23 @@ impl<'a> NodeRef<'a> {
         self.members().iter().rev().find(|(key, _)| same_key(key, name)).map(|(_, id)| self.child(*id))
     }
 
+    /// True for a JSON `null`.
+    pub fn is_null(&self) -> bool {
+        match self.node() {
+            Node::Source(text) => text.trim_ascii() == "null",
+            Node::Scalar(json) => json.is_null(),
+            Node::Object { .. } | Node::List { .. } => false,
+        }
+    }
+
+    /// Returns the JSON source text of a value kept whole.
+    pub fn source_text(&self) -> Option<&'a str> {
+        match self.node() {
+            Node::Source(text) => Some(text),
+            _ => None,
+        }
+    }
+
     /// Returns the number of members of an object or elements of a list.
     pub fn len(&self) -> usize {
         self.members().len()

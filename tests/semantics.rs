@@ -353,6 +353,31 @@ fn null_is_a_value_and_missing_is_not() {
 }
 
 #[test]
+fn len_null_and_exists_of_whole_values() {
+    // The projecting reader keeps these values whole, as source text, and these
+    // operators read that text without converting it. Every case also runs on the full
+    // record.
+    check_cases(&[
+        ("len(steps) == 3", r#"{"steps": [1, {"a": [2, 3]}, "x,y"]}"#, "pass"),
+        ("len(steps) == 2", r#"{"steps": ["a\"],[", "b"]}"#, "pass"),
+        ("len(steps) == 0", r#"{"steps": [ ]}"#, "pass"),
+        ("len(steps) == 2", r#"{"steps": {"a": 1, "b": 2}}"#, "pass"),
+        ("len(steps) == 3", r#"{"steps": "abc"}"#, "pass"),
+        ("len(steps) > 0", r#"{}"#, "error: field `steps` is missing"),
+        ("len(outcome.items) == 2", r#"{"outcome": {"items": [[1, 2], [3]]}}"#, "pass"),
+        ("steps is null", r#"{"steps": null}"#, "pass"),
+        ("steps is null", r#"{"steps": [null]}"#, "fail"),
+        ("steps is not null", r#"{"steps": {}}"#, "pass"),
+        ("steps exists", r#"{"steps": [1]}"#, "pass"),
+        ("steps exists", r#"{}"#, "fail"),
+        ("steps is missing", r#"{"steps": null}"#, "fail"),
+        ("outcome.items is null", r#"{"outcome": {"items": null}}"#, "pass"),
+        ("outcome.items is null", r#"{"outcome": "cancelled"}"#, "error: has no field"),
+        ("outcome.items exists", r#"{"outcome": "cancelled"}"#, "error: has no field"),
+    ]);
+}
+
+#[test]
 fn otherwise_applies_to_missing_only() {
     check_cases(&[
         ("outcome.discount otherwise 0 == 0", r#"{"outcome": {}}"#, "pass"),

@@ -86,7 +86,10 @@ impl<'a> Context<'a> {
             NodeKind::Exists { value, negated } => Ok(Value::Bool(self.is_present(value)? != *negated)),
             NodeKind::IsMissing { value, negated } => Ok(Value::Bool(self.is_present(value)? == *negated)),
             NodeKind::IsNull { value, negated } => {
-                let is_null = matches!(self.eval(value)?.unwrap_element(), Value::Null);
+                let is_null = match self.read_document_member(value) {
+                    Some(member) => member.is_null(),
+                    None => matches!(self.eval(value)?.unwrap_element(), Value::Null),
+                };
                 Ok(Value::Bool(is_null != *negated))
             }
             NodeKind::Otherwise(value, fallback) => match self.eval(value) {
@@ -187,9 +190,23 @@ impl<'a> Context<'a> {
         Some(self.document_value(found, node))
     }
 
+    /// Returns the member of a projected record that the path `node` denotes, without
+    /// converting it to a value, and counts the steps that evaluating `node` would count.
+    /// `exists` and `is null` use it because converting a whole array or object parses
+    /// its source text. Returns `None` while tracing or when the path needs the general
+    /// evaluation.
+    pub(super) fn read_document_member(&mut self, node: &'a Node) -> Option<NodeRef<'a>> {
+        if !self.unobserved() {
+            return None;
+        }
+        let mut depth = 0;
+        let found = self.document_member(node, &mut depth)?;
+        self.tick_many(depth).then_some(found)
+    }
+
     /// Returns the member of a projected record that a path of field names denotes.
     /// `depth` counts the nodes walked.
-    fn document_member(&self, node: &'a Node, depth: &mut u64) -> Option<NodeRef<'a>> {
+    pub(super) fn document_member(&self, node: &'a Node, depth: &mut u64) -> Option<NodeRef<'a>> {
         *depth += 1;
         match &node.kind {
             NodeKind::RootField(name) => match self.record {
@@ -313,6 +330,9 @@ impl<'a> Context<'a> {
     }
 
     fn is_present(&mut self, node: &'a Node) -> Result<bool, EvalError> {
+        if self.read_document_member(node).is_some() {
+            return Ok(true);
+        }
         match self.eval(node) {
             Ok(_) => Ok(true),
             Err(EvalError::Missing { .. }) => Ok(false),

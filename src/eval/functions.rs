@@ -21,12 +21,33 @@ use crate::value::{JsonRef, Shown, Value, date_start, loosely_equal, parse_date,
 const MAX_PARSE_JSON_BYTES: usize = 4 * 1024 * 1024;
 
 impl<'a> Context<'a> {
+    /// Counts the elements of an array that a projected record kept whole, as `len`
+    /// does, without converting them to values.
+    fn document_array_len(&mut self, arg: &'a Node) -> Option<usize> {
+        if !self.unobserved() {
+            return None;
+        }
+        let mut depth = 0;
+        let text = self.document_member(arg, &mut depth)?.source_text()?;
+        if !text.starts_with('[') || !self.tick_many(depth) {
+            return None;
+        }
+        // The reader has validated the text, so the iterator yields no errors.
+        Some(sonic_rs::to_array_iter(text).count())
+    }
+
     pub(super) fn eval_call(
         &mut self,
         node: &'a Node,
         function: Function,
         args: &'a [Node],
     ) -> Result<Value<'a>, EvalError> {
+        if function == Function::Len
+            && let [arg] = args
+            && let Some(count) = self.document_array_len(arg)
+        {
+            return Ok(Value::Number(Decimal::from(count)));
+        }
         let values = args.iter().map(|arg| self.eval(arg)).collect::<Result<Vec<_>, _>>()?;
         let name = crate::compile::FUNCTIONS.iter().find(|f| f.1 == function).map_or("function", |f| f.0);
         let wrong = |value: &Value<'_>, wanted: &str| {

@@ -36,6 +36,12 @@ mod yaml;
 
 pub use yaml::parse_document as parse_yaml_document;
 
+/// Parses one JSON text that is a whole line. Errors carry the JSON Lines reader's
+/// messages: serde_json's reason with the column, or the depth limit.
+pub fn parse_json_text(text: &[u8]) -> Result<serde_json::Value, String> {
+    parse::parse_json(text, parse::TextStart { line: 1, column: 1 }, parse::PositionStyle::Column)
+}
+
 /// Parses one JSON Lines line (without its line end) the way the JSON Lines reader
 /// does: the record must be one JSON object; the error is the reason it is not.
 pub fn parse_json_line(text: &[u8]) -> Result<serde_json::Value, String> {

@@ -40,6 +40,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -155,12 +156,11 @@ fn state(engine: Engine, store: Arc<Store>, config: &ServeConfig) -> AppState {
 
 fn router(state: Arc<AppState>) -> Router {
     observe_reloads(&state);
-    let writes = Router::new()
-        .route("/v1/runs", post(runs::submit))
-        .route("/v1/policy/reload", post(policy::reload))
-        .route_layer(middleware::from_fn_with_state(Arc::clone(&state), auth::require_token));
+    // The token guards the `POST` handlers only, so another method gets 405, not 401.
+    let token = || middleware::from_fn_with_state(Arc::clone(&state), auth::require_token);
     Router::new()
-        .merge(writes)
+        .route("/v1/runs", post(runs::submit).route_layer(token()))
+        .route("/v1/policy/reload", post(policy::reload).route_layer(token()))
         .route("/v1/runs/{run_id}", get(runs::show))
         .route("/v1/slos", get(slos::list))
         .route("/v1/slos/{name}", get(slos::show))
@@ -169,6 +169,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)
+        .layer(middleware::map_response(method_not_allowed))
         .layer(middleware::from_fn(logging::log_request))
         .with_state(state)
 }
@@ -227,6 +228,22 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Result<Response, ApiError
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; see docs/serve.md for the endpoints".to_string())
+}
+
+/// Replaces the empty body of the router's 405 responses with the error body that
+/// every other error has, keeping the `Allow` header.
+async fn method_not_allowed(response: Response) -> Response {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let allowed = response.headers().get(axum::http::header::ALLOW).cloned();
+    let methods = allowed.as_ref().and_then(|value| value.to_str().ok()).unwrap_or("another method").to_string();
+    let message = format!("method not allowed on this endpoint; allowed: {methods}");
+    let mut answer = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message).into_response();
+    if let Some(allowed) = allowed {
+        answer.headers_mut().insert(axum::http::header::ALLOW, allowed);
+    }
+    answer
 }
 
 /// A server started with [`start`], for tests and embedding.

@@ -224,6 +224,13 @@ async fn token_guards_writes_only() {
     let (status, _) = send(client().post(format!("{}/v1/policy/reload", server.url()))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
+    // Another method gets a 405 response in the error shape, before any token check.
+    let response = client().get(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "POST");
+    let body: Json = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+
     let (status, _) = send(client().post(&url).bearer_auth("s3cret").body(run)).await;
     assert_eq!(status, StatusCode::OK);
     // The scheme name is case-insensitive.
@@ -276,6 +283,9 @@ async fn slo_endpoints_follow_the_report_shape() {
     let (status, body) = get(&server, "/v1/slos/nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body["error"]["message"].as_str().unwrap().contains("`orders_correct`"));
+    let (status, body) = get(&server, "/v1/runs/never-sent").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"]["message"].as_str().unwrap().contains("retention"), "{body}");
     let (status, _) = get(&server, "/v1/slos?at=yesterday").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     server.shutdown().await.unwrap();

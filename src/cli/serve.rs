@@ -158,14 +158,18 @@ fn read_token(file: Option<&PathBuf>) -> Result<Option<String>, String> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|error| format!("cannot read the token file `{}`: {error}", path.display()))?;
-            Some((text.trim().to_string(), format!("the token file `{}`", path.display())))
+            let message = format!(
+                "the token file `{}` is empty; write the token into it, or drop `--token-file`",
+                path.display()
+            );
+            Some((text.trim().to_string(), message))
         }
-        None => std::env::var(TOKEN_VARIABLE).ok().map(|text| (text.trim().to_string(), TOKEN_VARIABLE.to_string())),
+        None => std::env::var(TOKEN_VARIABLE).ok().map(|text| {
+            (text.trim().to_string(), format!("{TOKEN_VARIABLE} is empty; set it to the token, or unset it"))
+        }),
     };
     match token {
-        Some((token, origin)) if token.is_empty() => {
-            Err(format!("{origin} is empty; write the token into it or unset it"))
-        }
+        Some((token, message)) if token.is_empty() => Err(message),
         Some((token, _)) => Ok(Some(token)),
         None => Ok(None),
     }

@@ -49,6 +49,11 @@ pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<(BodyForm, Vec<I
         Some(b'[') => (BodyForm::Array, array(body)?),
         _ => match serde_json::from_slice::<Json>(body) {
             Ok(value) => (BodyForm::Single, vec![Item { index: 0, line: None, record: object(value) }]),
+            Err(error) if declared_json && error.to_string().starts_with("trailing characters") => {
+                return Err(format!(
+                    "the body is not one JSON value ({error}); send one run per line as `Content-Type: application/x-ndjson`, or several runs as a JSON array"
+                ));
+            }
             Err(error) if declared_json => return Err(format!("the body is not valid JSON: {error}")),
             Err(_) => (BodyForm::Lines, lines(body)),
         },
@@ -72,8 +77,8 @@ fn lines(body: &[u8]) -> Vec<Item> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let record = serde_json::from_slice::<Json>(line)
-            .map_err(|error| format!("line {}: invalid JSON: {error}", number + 1))
+        let record = crate::input::parse_json_text(line)
+            .map_err(|reason| format!("line {}: invalid JSON: {reason}", number + 1))
             .and_then(|value| object(value).map_err(|reason| format!("line {}: {reason}", number + 1)));
         items.push(Item { index: items.len(), line: Some(number + 1), record });
     }
@@ -154,6 +159,18 @@ mod tests {
 
     #[test]
     fn invalid_declared_json_is_an_error() {
-        assert!(parse(b"{\"a\": 1}\n{\"b\": 2}", Some("application/json")).is_err());
+        let reason = parse(b"{\"a\": 1}\n{\"b\": 2}", Some("application/json")).unwrap_err();
+        assert!(reason.contains("application/x-ndjson"), "{reason}");
+        assert!(parse(b"{\"a\": ", Some("application/json")).is_err());
+    }
+
+    #[test]
+    fn ndjson_errors_name_column_and_depth() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let body = format!("{{\"run_id\": \"a\"}}\n{{oops\n{{\"a\": {deep}}}\n");
+        let (_, items) = parse(body.as_bytes(), None).unwrap();
+        assert_eq!(items[1].record.as_ref().unwrap_err(), "line 2: invalid JSON: key must be a string at column 2");
+        let reason = items[2].record.as_ref().unwrap_err();
+        assert!(reason.contains(&format!("nested deeper than {MAX_DEPTH} levels")), "{reason}");
     }
 }

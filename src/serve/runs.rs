@@ -38,7 +38,10 @@ pub async fn submit(State(state): State<Arc<AppState>>, request: Request) -> Res
     if items.len() > max_batch {
         return Err(ApiError::too_large(
             "batch_too_large",
-            format!("the request holds {} runs; at most {max_batch} are accepted per request", items.len()),
+            format!(
+                "the request holds {} runs; at most {max_batch} are accepted per request, so split the runs over several requests",
+                items.len()
+            ),
             "--max-batch",
             max_batch as u64,
         ));
@@ -138,7 +141,11 @@ fn evaluate_items(
             }
         };
         let Some(id) = run_id(&record).filter(|id| !id.is_empty()) else {
-            let reason = "the run has no `run_id` (text or number); the store keys runs by it".to_string();
+            let reason = "the run has no `run_id` (text or number); the store keys runs by it";
+            let reason = match line {
+                Some(line) => format!("line {line}: {reason}"),
+                None => reason.to_string(),
+            };
             prepared.push(Prepared::Rejected { index, line, reason });
             continue;
         };
@@ -289,7 +296,8 @@ impl Answer {
                 entry.insert(
                     "error".to_string(),
                     json!(format!(
-                        "run `{run_id}` was stored at {received_at} with a different body; a run id names one run, so send the same body again or use a new run id"
+                        "run `{run_id}` was stored at {} with a different body; a run id names one run, so send the same body again or use a new run id",
+                        received_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
                     )),
                 );
                 entry.insert("body_sha256".to_string(), json!(body_hash));
@@ -368,7 +376,9 @@ pub async fn show(State(state): State<Arc<AppState>>, Path(id): Path<String>) ->
         .map_err(ApiError::internal)?
         .map_err(|error| ApiError::unavailable("store_unavailable", format!("cannot read the store: {error}")))?;
     let Some(run) = stored else {
-        return Err(ApiError::not_found(format!("no run `{id}` in the store")));
+        return Err(ApiError::not_found(format!(
+            "no run `{id}` in the store: it was never accepted, or retention deleted it because its event time is too old for every SLO window"
+        )));
     };
     let body = json!({
         "run_id": run.run_id,

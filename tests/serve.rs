@@ -518,6 +518,32 @@ fn binary_refuses_an_invalid_policy() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("the server did not start"));
 }
 
+#[test]
+fn binary_names_the_address_it_cannot_listen_on() {
+    let directory = tempfile::tempdir().unwrap();
+    let run = |listen: &str| {
+        Command::new(env!("CARGO_BIN_EXE_semslo"))
+            .args(["serve", "--no-watch", "--listen", listen, "--store"])
+            .arg(directory.path().join("store.db"))
+            .arg("--policy")
+            .arg(data("policy"))
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+
+    let output = run("localhost:0");
+    assert_eq!(output.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("127.0.0.1:8787"), "{output:?}");
+
+    // A port in use fails before the store is created.
+    let occupied = std::net::TcpListener::bind(LOOPBACK).unwrap();
+    let output = run(&occupied.local_addr().unwrap().to_string());
+    assert_eq!(output.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot listen on"), "{output:?}");
+    assert!(!directory.path().join("store.db").exists());
+}
+
 /// Builds a run whose 700 steps make the slow policy compare about 490,000 pairs.
 fn slow_run(run_id: &str) -> Json {
     let steps: Vec<Json> = (0..700).map(|n| json!({"n": n})).collect();

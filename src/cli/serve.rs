@@ -28,7 +28,7 @@ pub struct ServeArgs {
     store: PathBuf,
 
     /// Address to listen on. The default accepts connections from this machine only.
-    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8787")]
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8787", value_parser = parse_listen_address)]
     listen: SocketAddr,
 
     /// File holding the bearer token that POST requests must send; default: the SEMSLO_TOKEN variable, else no token.
@@ -107,6 +107,14 @@ pub fn run(args: ServeArgs) -> ExitStatus {
             }
         }
     };
+    // The socket is bound before the store opens, so a port in use leaves no new store file.
+    let listener = match bind(args.listen) {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("semslo: cannot listen on {}: {error}", args.listen);
+            return ExitStatus::InvalidInput;
+        }
+    };
     let store = match Store::open(&args.store) {
         Ok(store) => Arc::new(store),
         Err(error) => {
@@ -135,8 +143,7 @@ pub fn run(args: ServeArgs) -> ExitStatus {
         }
     };
     let served = runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
+        let listener = tokio::net::TcpListener::from_std(listener)
             .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
         serve::serve(listener, engine, store, config, shutdown_signal())
             .await
@@ -149,6 +156,21 @@ pub fn run(args: ServeArgs) -> ExitStatus {
             ExitStatus::InvalidInput
         }
     }
+}
+
+/// Parses `--listen`: an IP address and a port. A host name is not resolved, so the
+/// message suggests the loopback address instead of `localhost`.
+fn parse_listen_address(text: &str) -> Result<SocketAddr, String> {
+    text.parse().map_err(|_| {
+        format!("`{text}` is not an IP address and port; write it as IP:PORT, for example 127.0.0.1:8787 (this machine only)")
+    })
+}
+
+/// Binds the listening socket, non-blocking, for the async runtime to take over.
+fn bind(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(address)?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
 }
 
 /// Reads the token from `--token-file` (surrounding white space removed), else from

@@ -239,8 +239,19 @@ fn source_value(text: &str) -> Result<Value<'_>, NumberOutOfRange> {
 
 /// Converts the JSON source text of one value, which the reader has already validated.
 pub(crate) fn source_json(text: &str) -> Json {
-    // The reader checked the text, so a failure here is a bug. `null` keeps it visible
-    // in a report instead of stopping the check.
+    // The reader validated the text, so a string without a backslash has no escapes
+    // and is its own content. Other values take serde_json's parser.
+    match text.as_bytes().first() {
+        Some(b'"') if text.len() >= 2 && !text.contains('\\') => {
+            return Json::String(text[1..text.len() - 1].to_string());
+        }
+        Some(b't') if text == "true" => return Json::Bool(true),
+        Some(b'f') if text == "false" => return Json::Bool(false),
+        Some(b'n') if text == "null" => return Json::Null,
+        _ => {}
+    }
+    // A failure here is a bug. `null` keeps it visible in a report instead of stopping
+    // the check.
     serde_json::from_str(text).unwrap_or(Json::Null)
 }
 
@@ -263,6 +274,14 @@ mod tests {
     fn escaped_source_text_is_decoded() {
         let Ok(Value::Text(text)) = source_value(r#""a\"b""#) else { panic!("not text") };
         assert_eq!(text, "a\"b");
+    }
+
+    #[test]
+    fn source_json_matches_serde_json() {
+        for text in [r#""V-1""#, r#""a\"b\u00e9""#, r#""""#, "true", "false", "null", "12.50", "-1e3", "[1,{\"a\":2}]"]
+        {
+            assert_eq!(source_json(text), serde_json::from_str::<Json>(text).unwrap(), "{text}");
+        }
     }
 
     #[test]

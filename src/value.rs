@@ -195,7 +195,15 @@ pub fn timestamp_text(text: &str) -> Option<DateTime<FixedOffset>> {
 
 /// Parses a calendar date `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().filter(|_| text.len() == 10)
+    // `NaiveDate::parse_from_str` would parse the format string again on every call.
+    static FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+        std::sync::LazyLock::new(|| chrono::format::StrftimeItems::new("%Y-%m-%d").collect());
+    if text.len() != 10 {
+        return None;
+    }
+    let mut parsed = chrono::format::Parsed::new();
+    chrono::format::parse(&mut parsed, text, FORMAT.iter()).ok()?;
+    parsed.to_naive_date().ok()
 }
 
 /// Returns the instant a date stands for next to a timestamp: 00:00:00 UTC of that day.

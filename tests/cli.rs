@@ -210,6 +210,39 @@ fn limit_keeps_details_of_shown_violations() {
 // ---------------------------------------------------------------- exit statuses
 
 #[test]
+fn counts_format_keeps_slo_exit_status() {
+    // The only rule warns, so the missed SLO alone makes the exit status 1.
+    let directory = tempfile::tempdir().unwrap();
+    let policy = "event time outcome.created_at\n\n\
+        rule total_positive {\n  mode warn\n  expect outcome.total > 0\n}\n\n\
+        slo orders_correct {\n  objective 99% over 28d\n  valid when true\n  good when all rules pass\n}\n";
+    std::fs::write(directory.path().join("orders.slo"), policy).unwrap();
+    let runs: String = (0..10)
+        .map(|i| {
+            let day = i + 1;
+            format!(
+                "{{\"run_id\":\"r{i}\",\"outcome\":{{\"created_at\":\"2025-03-{day:02}T10:00:00Z\",\"total\":{}}}}}\n",
+                i % 2
+            )
+        })
+        .collect();
+    std::fs::write(directory.path().join("runs.jsonl"), runs).unwrap();
+
+    for format in ["counts", "text"] {
+        let output = semslo_in(
+            directory.path(),
+            &["check", "--policy", "orders.slo", "--records", "runs.jsonl", "--format", format],
+        );
+        assert_status(&output, EXIT_VIOLATIONS);
+    }
+    let output = semslo_in(
+        directory.path(),
+        &["check", "--policy", "orders.slo", "--records", "runs.jsonl", "--format", "counts"],
+    );
+    assert!(stdout(&output).contains(r#""total_positive":5"#), "{}", stdout(&output));
+}
+
+#[test]
 fn passing_runs_exit_0() {
     let output = check("runs-clean.jsonl", "text");
 

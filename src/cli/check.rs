@@ -79,7 +79,7 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     }
     let mut slos = ReportBuilder::new(&set, ReportOptions { at: args.at });
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let projections = Projections::of(&set, report.max_kept_violations > 0);
+    let projections = Projections::of(&set, args.format != OutputFormat::Counts);
     let progress = progress_bar();
     for path in &args.records {
         let source = if path.as_os_str() == "-" { Source::Stdin } else { Source::Path(path.clone()) };
@@ -168,15 +168,16 @@ struct Projections {
 }
 
 impl Projections {
-    /// `keeps_violations` is false when no violation will be listed (`--format counts`),
-    /// so run ids need not be kept.
-    fn of(set: &PolicySet, keeps_violations: bool) -> Projections {
+    /// `detailed` is false for `--format counts`, which prints no violation and no SLO
+    /// section, so only the fields that the rules, the SLOs and the counts read are
+    /// kept. The SLOs are still computed because a missed one sets the exit status.
+    fn of(set: &PolicySet, detailed: bool) -> Projections {
         let mut reported = Projection::of_slos(set);
         let mut kept_paths = vec![EXPERT_LABEL_FIELD];
-        if keeps_violations || !set.slos.is_empty() {
+        if detailed {
             kept_paths.extend_from_slice(RUN_ID_FIELDS);
         }
-        if !set.slos.is_empty() {
+        if detailed && !set.slos.is_empty() {
             kept_paths.extend_from_slice(RECORD_FIELDS_OF_SLO_REPORT);
         }
         let mut parsed = Projection::of(set);

@@ -378,6 +378,27 @@ fn len_null_and_exists_of_whole_values() {
 }
 
 #[test]
+fn text_equality_with_constants() {
+    // The projecting reader compares plain text with a text constant straight from the
+    // record's source. Every case also runs on the full record.
+    check_cases(&[
+        (r#"outcome.vendor == "V-1""#, r#"{"outcome": {"vendor": "V-1"}}"#, "pass"),
+        (r#"outcome.vendor != "V-1""#, r#"{"outcome": {"vendor": "V-1"}}"#, "fail"),
+        (r#"outcome.vendor == "V-1""#, r#"{"outcome": {"vendor": "V-\u0031"}}"#, "pass"),
+        (r#"outcome.vendor == "é""#, r#"{"outcome": {"vendor": "é"}}"#, "pass"),
+        (r#"outcome.vendor == "1""#, r#"{"outcome": {"vendor": 1}}"#, "error: cannot compare number"),
+        (r#"outcome.vendor == "V-1""#, r#"{"outcome": {}}"#, "error: field `outcome.vendor` is missing"),
+        (r#"outcome.at == "2025-03-01T10:00:00Z""#, r#"{"outcome": {"at": "2025-03-01T11:00:00+01:00"}}"#, "pass"),
+        (r#"any s in steps satisfies s.name == "b""#, r#"{"steps": [{"name": "a"}, {"name": "b"}]}"#, "pass"),
+        (
+            r#"any s in steps satisfies s.name == "b""#,
+            r#"{"steps": [{"name": "a"}, {"other": 1}]}"#,
+            "error: is missing",
+        ),
+    ]);
+}
+
+#[test]
 fn otherwise_applies_to_missing_only() {
     check_cases(&[
         ("outcome.discount otherwise 0 == 0", r#"{"outcome": {}}"#, "pass"),

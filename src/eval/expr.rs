@@ -14,7 +14,9 @@ use super::trace::{Observation, RowInfo};
 use crate::compile::{CompiledBinding, Constant, Lookup, Node, NodeKind, Row, Table, TableId};
 use crate::document::NodeRef;
 use crate::syntax::ast::{BinaryOp, CompareOp, FindKind, OrderOp, QuantifierKind, TextOp};
-use crate::value::{Comparison, JsonRef, Shown, Value, coerce_text, compare, date_start, key_text, loosely_equal};
+use crate::value::{
+    Comparison, JsonRef, Shown, Value, coerce_text, compare, date_start, key_text, loosely_equal, timestamp_text,
+};
 
 type Eval<'a> = Result<Value<'a>, EvalError>;
 
@@ -484,6 +486,13 @@ impl<'a> Context<'a> {
         right: &'a Node,
         tolerance: Option<&'a Node>,
     ) -> Eval<'a> {
+        if tolerance.is_none()
+            && matches!(op, CompareOp::Equal | CompareOp::NotEqual)
+            && let NodeKind::Constant(Constant::Text(constant)) = &right.kind
+            && let Some(equal) = self.document_text_equals(left, constant)
+        {
+            return Ok(Value::Bool(equal == (op == CompareOp::Equal)));
+        }
         let l = self.eval(left)?;
         let r = self.eval(right)?;
         let held = match tolerance {
@@ -508,6 +517,24 @@ impl<'a> Context<'a> {
             });
         }
         Ok(Value::Bool(held))
+    }
+
+    /// Compares a text field of a projected record with a text constant, as `==` does,
+    /// straight from the record's source text. Returns `None` while tracing and in the
+    /// cases that need the general comparison: a value that is not plain text, or a
+    /// constant shaped like a timestamp (two timestamps compare as instants).
+    fn document_text_equals(&mut self, left: &'a Node, constant: &str) -> Option<bool> {
+        if !self.unobserved() || timestamp_text(constant).is_some() {
+            return None;
+        }
+        let mut depth = 0;
+        let text = self.document_member(left, &mut depth)?.source_text()?;
+        let content = text.strip_prefix('"')?.strip_suffix('"')?;
+        // The general evaluation counts the path's nodes and the constant.
+        if content.contains('\\') || !self.tick_many(depth + 1) {
+            return None;
+        }
+        Some(content == constant)
     }
 
     /// Returns whether a tolerance was written as a percentage, directly or through `let`s.

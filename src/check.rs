@@ -28,6 +28,7 @@ pub mod format;
 mod invalid_band;
 mod never_applied;
 mod no_error_budget;
+mod no_rules;
 mod paths;
 mod rarely_present;
 mod samples;
@@ -105,6 +106,7 @@ const SET_LINTS: &[SetLint] = &[
     effective_overlap::check,
     empty_validity::check,
     no_error_budget::check,
+    no_rules::check,
     unknown_field::check_schema,
 ];
 

@@ -243,6 +243,17 @@ fn counts_format_keeps_slo_exit_status() {
 }
 
 #[test]
+fn policy_without_rules_gets_a_warning() {
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::write(directory.path().join("shared.slo"), "let big_order = 10000\n").unwrap();
+    std::fs::write(directory.path().join("runs.jsonl"), "{\"run_id\": \"r1\"}\n").unwrap();
+
+    let output = semslo_in(directory.path(), &["check", "--policy", "shared.slo", "--records", "runs.jsonl"]);
+    assert_status(&output, EXIT_SUCCESS);
+    assert!(stderr(&output).contains("the policy set has no rules"), "{}", stderr(&output));
+}
+
+#[test]
 fn passing_runs_exit_0() {
     let output = check("runs-clean.jsonl", "text");
 

@@ -70,6 +70,11 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         );
         return ExitStatus::InvalidPolicy;
     };
+    if set.rules.is_empty() {
+        eprintln!(
+            "semslo: warning: the policy set has no rules, so every run passes; point `--policy` at the files that hold the rules"
+        );
+    }
 
     let mut report = CheckReport::new(&set);
     match args.format {

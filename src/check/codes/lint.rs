@@ -117,6 +117,16 @@ pub const CODES: &[CodeInfo] = &[
         example: Some("slo orders_correct {\n  objective 100% over 28d\n}"),
     },
     CodeInfo {
+        code: "semslo::lint::no_rules",
+        severity: Warning,
+        summary: "a policy set without any rule",
+        explanation: "A set without rules judges nothing: `semslo check` passes every run and exits 0. This \
+            usually means that `--policy` names a file of shared tables and `let`s rather than the directory \
+            of the set, or that the rules are still to be written. Add a rule, or point `--policy` at the \
+            files that hold the rules.",
+        example: Some("use \"data/vendors.csv\" as vendors key id\nlet big_order = 10000"),
+    },
+    CodeInfo {
         code: "semslo::lint::unknown_field",
         severity: Warning,
         summary: "a field path the run records do not have",

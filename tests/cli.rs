@@ -243,14 +243,15 @@ fn counts_format_keeps_slo_exit_status() {
 }
 
 #[test]
-fn policy_without_rules_gets_a_warning() {
+fn policy_without_rules_is_refused() {
     let directory = tempfile::tempdir().unwrap();
     std::fs::write(directory.path().join("shared.slo"), "let big_order = 10000\n").unwrap();
     std::fs::write(directory.path().join("runs.jsonl"), "{\"run_id\": \"r1\"}\n").unwrap();
 
     let output = semslo_in(directory.path(), &["check", "--policy", "shared.slo", "--records", "runs.jsonl"]);
-    assert_status(&output, EXIT_SUCCESS);
+    assert_status(&output, EXIT_INVALID_POLICY);
     assert!(stderr(&output).contains("the policy set has no rules"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! `semslo::lint::no_rules`: a policy set without a single rule. `semslo check` then
-//! passes every run and exits 0, which looks like success although nothing was judged.
+//! `semslo::lint::no_rules`: a policy set without a single rule. It would pass every
+//! run, so `semslo check` refuses it, as the engine does (`semslo::engine::no_rules`).
 //! Usually `--policy` names a file of shared tables and `let`s instead of the set.
 
 use super::LintOptions;
@@ -15,9 +15,9 @@ pub fn check(context: &SetContext, _options: &LintOptions, findings: &mut Vec<Di
     if context.files.iter().any(|file| !file.complete || !file.ast.rules.is_empty()) {
         return;
     }
-    let message = format!("the policy set of `{}` has no rules, so every run would pass", first.source.name());
+    let message = format!("the policy set of `{}` has no rules, so it would pass every run", first.source.name());
     findings.push(
-        Diagnostic::warning(CODE, message)
+        Diagnostic::error(CODE, message)
             .in_file(&first.source)
             .with_help("add a `rule`, or point `--policy` at the directory or file that holds the rules"),
     );

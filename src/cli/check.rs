@@ -71,9 +71,11 @@ pub fn run(args: CheckArgs) -> ExitStatus {
         return ExitStatus::InvalidPolicy;
     };
     if set.rules.is_empty() {
+        // The engine refuses such a set too, because it would pass every run.
         eprintln!(
-            "semslo: warning: the policy set has no rules, so every run passes; point `--policy` at the files that hold the rules"
+            "semslo: the policy set has no rules, so it would pass every run; nothing was checked. Point `--policy` at the files that hold the rules (semslo::lint::no_rules)"
         );
+        return ExitStatus::InvalidPolicy;
     }
 
     let mut report = CheckReport::new(&set);

@@ -169,7 +169,11 @@ fn explain(code: &str) -> LintStatus {
     } else {
         "; codes look like `semslo::lint::unused_declaration` and are listed in docs/lint.md".to_string()
     };
-    eprintln!("semslo lint: unknown diagnostic code `{code}`{hint}");
+    if candidates.len() > 1 {
+        eprintln!("semslo lint: `{code}` names more than one diagnostic code{hint}; give the whole code");
+    } else {
+        eprintln!("semslo lint: unknown diagnostic code `{code}`{hint}");
+    }
     LintStatus::Usage
 }
 

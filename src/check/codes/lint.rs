@@ -118,12 +118,13 @@ pub const CODES: &[CodeInfo] = &[
     },
     CodeInfo {
         code: "semslo::lint::no_rules",
-        severity: Warning,
+        severity: Error,
         summary: "a policy set without any rule",
-        explanation: "A set without rules judges nothing: `semslo check` passes every run and exits 0. This \
-            usually means that `--policy` names a file of shared tables and `let`s rather than the directory \
-            of the set, or that the rules are still to be written. Add a rule, or point `--policy` at the \
-            files that hold the rules.",
+        explanation: "A set without rules judges nothing and would pass every run, so `semslo check` refuses \
+            it (exit 2) and the engine does not load it (`semslo::engine::no_rules`). This usually means that \
+            `--policy` names a file of shared tables and `let`s rather than the directory of the set, or that \
+            the rules are still to be written. Add a rule, or point `--policy` at the files that hold the \
+            rules.",
         example: Some("use \"data/vendors.csv\" as vendors key id\nlet big_order = 10000"),
     },
     CodeInfo {

@@ -40,7 +40,7 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
 
-    /// When to colour diagnostics: auto (when stderr is a terminal and NO_COLOR is unset), always, never.
+    /// When to colour diagnostics: auto (when the stream they go to is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 }

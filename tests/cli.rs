@@ -255,6 +255,14 @@ fn policy_without_rules_is_refused() {
 }
 
 #[test]
+fn test_of_missing_path_prints_no_summary() {
+    let output = semslo(&["test", "no/such/policies"]);
+    assert_status(&output, EXIT_INVALID_POLICY);
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    assert!(stderr(&output).contains("no/such/policies"), "{}", stderr(&output));
+}
+
+#[test]
 fn passing_runs_exit_0() {
     let output = check("runs-clean.jsonl", "text");
 

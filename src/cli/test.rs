@@ -55,6 +55,8 @@ pub fn run(args: TestArgs) -> ExitStatus {
     }
 
     let rendered = match args.format {
+        // When nothing loaded, the errors above give the reason, and "0 passed" would read as a result.
+        TestFormat::Text if reports.is_empty() && invalid => String::new(),
         TestFormat::Text => render_text(&reports),
         TestFormat::Junit => render_junit(&reports),
     };

@@ -263,6 +263,14 @@ fn test_of_missing_path_prints_no_summary() {
 }
 
 #[test]
+fn lone_test_file_suggests_the_directory() {
+    let tests_only = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/procurement/procurement_test.slo");
+    let output = semslo(&["test", tests_only.to_str().unwrap()]);
+    assert_status(&output, EXIT_INVALID_POLICY);
+    assert!(stderr(&output).contains("pass the directory that"), "{}", stderr(&output));
+}
+
+#[test]
 fn passing_runs_exit_0() {
     let output = check("runs-clean.jsonl", "text");
 

@@ -113,7 +113,7 @@ impl<'a> NodeRef<'a> {
         self.members().iter().rev().find(|(key, _)| same_key(key, name)).map(|(_, id)| self.child(*id))
     }
 
-    /// True for a JSON `null`.
+    /// Returns whether the value is JSON `null`.
     pub fn is_null(&self) -> bool {
         match self.node() {
             Node::Source(text) => text.trim_ascii() == "null",
@@ -218,13 +218,20 @@ pub(crate) fn same_key(a: &str, b: &str) -> bool {
     if a.len() <= 16 { a.iter().zip(b).all(|(x, y)| x == y) } else { a == b }
 }
 
+/// Returns the content of the JSON string `text` when it has no escapes. The reader
+/// validated the text, so such a string is its own content.
+pub(crate) fn plain_text(text: &str) -> Option<&str> {
+    let content = text.strip_prefix('"')?.strip_suffix('"')?;
+    (!content.contains('\\')).then_some(content)
+}
+
 /// Converts the JSON source text of one value, borrowing unescaped text.
 fn source_value(text: &str) -> Result<Value<'_>, NumberOutOfRange> {
     let bytes = text.as_bytes();
+    if let Some(content) = plain_text(text) {
+        return Ok(Value::Text(Cow::Borrowed(content)));
+    }
     match bytes.first() {
-        Some(b'"') if bytes.len() >= 2 && !text.contains('\\') => {
-            Ok(Value::Text(Cow::Borrowed(&text[1..text.len() - 1])))
-        }
         Some(b'-' | b'0'..=b'9') => match parse_decimal(text) {
             Some(number) => Ok(Value::Number(number)),
             // A number past 28 digits stays opaque JSON, as in `Value::from_json`.
@@ -239,12 +246,10 @@ fn source_value(text: &str) -> Result<Value<'_>, NumberOutOfRange> {
 
 /// Converts the JSON source text of one value, which the reader has already validated.
 pub(crate) fn source_json(text: &str) -> Json {
-    // The reader validated the text, so a string without a backslash has no escapes
-    // and is its own content. Other values take serde_json's parser.
+    if let Some(content) = plain_text(text) {
+        return Json::String(content.to_string());
+    }
     match text.as_bytes().first() {
-        Some(b'"') if text.len() >= 2 && !text.contains('\\') => {
-            return Json::String(text[1..text.len() - 1].to_string());
-        }
         Some(b't') if text == "true" => return Json::Bool(true),
         Some(b'f') if text == "false" => return Json::Bool(false),
         Some(b'n') if text == "null" => return Json::Null,

@@ -12,7 +12,7 @@ use super::EvalError;
 use super::context::{Context, Local, Record};
 use super::trace::{Observation, RowInfo};
 use crate::compile::{CompiledBinding, Constant, Lookup, Node, NodeKind, Row, Table, TableId};
-use crate::document::NodeRef;
+use crate::document::{NodeRef, plain_text};
 use crate::syntax::ast::{BinaryOp, CompareOp, FindKind, OrderOp, QuantifierKind, TextOp};
 use crate::value::{
     Comparison, JsonRef, Shown, Value, coerce_text, compare, date_start, key_text, loosely_equal, timestamp_text,
@@ -198,17 +198,28 @@ impl<'a> Context<'a> {
     /// its source text. Returns `None` while tracing or when the path needs the general
     /// evaluation.
     pub(super) fn read_document_member(&mut self, node: &'a Node) -> Option<NodeRef<'a>> {
+        self.read_document_member_if(node, 0, |_| true)
+    }
+
+    /// Does what [`Self::read_document_member`] does when `accept` takes the member,
+    /// counting `more` steps besides the path's, and nothing otherwise.
+    pub(super) fn read_document_member_if(
+        &mut self,
+        node: &'a Node,
+        more: u64,
+        accept: impl FnOnce(&NodeRef<'a>) -> bool,
+    ) -> Option<NodeRef<'a>> {
         if !self.unobserved() {
             return None;
         }
         let mut depth = 0;
         let found = self.document_member(node, &mut depth)?;
-        self.tick_many(depth).then_some(found)
+        (accept(&found) && self.tick_many(depth + more)).then_some(found)
     }
 
     /// Returns the member of a projected record that a path of field names denotes.
     /// `depth` counts the nodes walked.
-    pub(super) fn document_member(&self, node: &'a Node, depth: &mut u64) -> Option<NodeRef<'a>> {
+    fn document_member(&self, node: &'a Node, depth: &mut u64) -> Option<NodeRef<'a>> {
         *depth += 1;
         match &node.kind {
             NodeKind::RootField(name) => match self.record {
@@ -524,17 +535,13 @@ impl<'a> Context<'a> {
     /// cases that need the general comparison: a value that is not plain text, or a
     /// constant shaped like a timestamp (two timestamps compare as instants).
     fn document_text_equals(&mut self, left: &'a Node, constant: &str) -> Option<bool> {
-        if !self.unobserved() || timestamp_text(constant).is_some() {
+        if timestamp_text(constant).is_some() {
             return None;
         }
-        let mut depth = 0;
-        let text = self.document_member(left, &mut depth)?.source_text()?;
-        let content = text.strip_prefix('"')?.strip_suffix('"')?;
+        let content = |member: &NodeRef<'a>| member.source_text().and_then(plain_text);
         // The general evaluation counts the path's nodes and the constant.
-        if content.contains('\\') || !self.tick_many(depth + 1) {
-            return None;
-        }
-        Some(content == constant)
+        let member = self.read_document_member_if(left, 1, |member| content(member).is_some())?;
+        Some(content(&member) == Some(constant))
     }
 
     /// Returns whether a tolerance was written as a percentage, directly or through `let`s.

@@ -14,6 +14,7 @@ use super::EvalError;
 use super::context::Context;
 use super::expr::{compare_with, invalid};
 use crate::compile::{Function, Node};
+use crate::document::NodeRef;
 use crate::syntax::ast::CompareOp;
 use crate::value::{JsonRef, Shown, Value, date_start, loosely_equal, parse_date, parse_decimal, parse_timestamp};
 
@@ -24,14 +25,8 @@ impl<'a> Context<'a> {
     /// Counts the elements of an array that a projected record kept whole, as `len`
     /// does, without converting them to values.
     fn document_array_len(&mut self, arg: &'a Node) -> Option<usize> {
-        if !self.unobserved() {
-            return None;
-        }
-        let mut depth = 0;
-        let text = self.document_member(arg, &mut depth)?.source_text()?;
-        if !text.starts_with('[') || !self.tick_many(depth) {
-            return None;
-        }
+        let is_array = |member: &NodeRef<'a>| member.source_text().is_some_and(|text| text.starts_with('['));
+        let text = self.read_document_member_if(arg, 0, is_array)?.source_text()?;
         // The reader has validated the text, so the iterator yields no errors.
         Some(sonic_rs::to_array_iter(text).count())
     }

@@ -239,11 +239,11 @@ async fn method_not_allowed(response: Response) -> Response {
     let allowed = response.headers().get(axum::http::header::ALLOW).cloned();
     let methods = allowed.as_ref().and_then(|value| value.to_str().ok()).unwrap_or("another method").to_string();
     let message = format!("method not allowed on this endpoint; allowed: {methods}");
-    let mut answer = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message).into_response();
+    let mut replacement = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message).into_response();
     if let Some(allowed) = allowed {
-        answer.headers_mut().insert(axum::http::header::ALLOW, allowed);
+        replacement.headers_mut().insert(axum::http::header::ALLOW, allowed);
     }
-    answer
+    replacement
 }
 
 /// A server started with [`start`], for tests and embedding.

@@ -142,7 +142,7 @@ pub(super) fn resolve_tests(
                     let names = rules.iter().map(|r| r.name.as_str()).chain(slos.iter().map(|s| s.name.as_str()));
                     let help = match did_you_mean(name, names) {
                         Some(close) => format!("did you mean `{close}`?"),
-                        // Most likely a test file loaded without the file that holds its rules.
+                        // Most likely a test file was loaded without the file of its rules.
                         None if rules.is_empty() && slos.is_empty() => {
                             "this policy set has no rules; to test the rules of another file, pass the directory that holds both files".to_string()
                         }

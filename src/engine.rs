@@ -55,6 +55,8 @@ pub struct LoadedSet {
     pub tests_passed: usize,
     /// Warnings of the compilation (a live set has no errors).
     pub warnings: Vec<DiagnosticReport>,
+    /// The fields the set reads, arranged for reading run text (see [`Self::evaluate_passing_text`]).
+    reader: run::TextReader,
 }
 
 impl LoadedSet {
@@ -67,6 +69,19 @@ impl LoadedSet {
     /// violations when the record has no `run_id`.
     pub fn evaluate(&self, record: &Json, location: &str) -> RunVerdicts {
         run::evaluate(&self.set, &self.set.hash, record, location)
+    }
+
+    /// Evaluates the run in the JSON text `text`, parsing only the fields the set reads,
+    /// and returns its verdicts when every rule passed or was skipped: the same
+    /// [`RunVerdicts`] that [`Self::evaluate`] returns for the parsed text.
+    ///
+    /// Returns `None` for every other run: text that is not a JSON object, a run
+    /// without `run_id` or `id`, and a run with a failing or erroring rule, whose
+    /// violations need the whole record. Parse the text and call [`Self::evaluate`]
+    /// then. Most runs pass, so a service reading runs as text parses most of them
+    /// only partly.
+    pub fn evaluate_passing_text(&self, text: &[u8]) -> Option<RunVerdicts> {
+        self.reader.evaluate_passing(&self.set, text)
     }
 }
 
@@ -113,6 +128,7 @@ impl Engine {
             read_from: candidate.read_from,
             tests_passed: candidate.tests_passed,
             warnings: warnings.clone(),
+            reader: run::TextReader::new(&candidate.set),
             set: candidate.set,
         };
         let outcome = ReloadOutcome {
@@ -236,6 +252,7 @@ impl Engine {
             read_from: candidate.read_from,
             tests_passed: candidate.tests_passed,
             warnings: warnings.clone(),
+            reader: run::TextReader::new(&candidate.set),
             set: candidate.set,
         };
         let outcome = ReloadOutcome {

@@ -276,3 +276,73 @@ fn missing_path_is_not_found() {
     let diagnostics = Engine::load("/nonexistent/semslo-policy").unwrap_err();
     assert_eq!(diagnostics.iter().next().unwrap().code, "semslo::load::not_found");
 }
+
+/// Compares the partial reading of a run's text with the full evaluation of its parsed
+/// record, line by line, and returns how many lines took the partial reading.
+fn assert_text_evaluation_agrees(engine: &Engine, lines: &str) -> usize {
+    let live = engine.current();
+    let mut partial = 0;
+    for line in lines.lines().filter(|line| !line.trim().is_empty()) {
+        let Some(from_text) = live.evaluate_passing_text(line.as_bytes()) else { continue };
+        partial += 1;
+        let record: Json = serde_json::from_str(line).expect("a line read partly is valid JSON");
+        let in_full = live.evaluate(&record, "run");
+        assert!(in_full.violations.is_empty(), "a run read partly has no violation: {line}");
+        assert_eq!(
+            serde_json::to_string(&from_text).unwrap(),
+            serde_json::to_string(&in_full).unwrap(),
+            "partial and full evaluation differ on {line}"
+        );
+    }
+    partial
+}
+
+#[test]
+fn partly_read_text_gets_the_verdicts_of_the_parsed_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let engine = Engine::load(root.join("policies/procurement")).unwrap();
+    let runs = std::fs::read_to_string(root.join("examples/procurement/runs.jsonl")).unwrap();
+    // 823 of the 1,000 bundled runs pass every rule (examples/procurement/expected.json).
+    assert_eq!(assert_text_evaluation_agrees(&engine, &runs), 823);
+
+    let engine = Engine::load(fixture()).unwrap();
+    let runs = std::fs::read_to_string(fixture().join("../runs.jsonl")).unwrap();
+    let partial = assert_text_evaluation_agrees(&engine, &runs);
+    assert!(partial > 0, "no fixture run was read partly");
+}
+
+#[test]
+fn text_with_violations_or_without_run_id_is_left_to_the_full_evaluation() {
+    let engine = Engine::load(fixture()).unwrap();
+    let live = engine.current();
+    let passing = order("r-1", "V-1", 20).to_string();
+    assert!(live.evaluate_passing_text(passing.as_bytes()).is_some());
+
+    let failing = order("r-2", "V-1", 21).to_string();
+    assert!(!engine.evaluate(&serde_json::from_str(&failing).unwrap()).violations.is_empty());
+    assert!(live.evaluate_passing_text(failing.as_bytes()).is_none());
+
+    let mut without_id = order("r-3", "V-1", 20);
+    without_id.as_object_mut().unwrap().remove("run_id");
+    assert!(live.evaluate_passing_text(without_id.to_string().as_bytes()).is_none());
+
+    for malformed in ["", "[1]", "{\"run_id\": \"r-4\"", "{\"run_id\": \"r-4\"} trailing"] {
+        assert!(live.evaluate_passing_text(malformed.as_bytes()).is_none(), "{malformed}");
+    }
+}
+
+#[test]
+fn partly_read_text_keeps_the_edge_cases_of_json() {
+    let engine = Engine::load(fixture()).unwrap();
+    let base = order("r-1", "V-1", 20).to_string();
+    let lines = [
+        // A numeric run id keeps its digits; duplicate keys take the last value.
+        base.replacen(r#""run_id":"r-1""#, r#""run_id":12345678901234567890"#, 1),
+        base.replacen(r#""run_id":"r-1""#, r#""run_id":"x","run_id":"r-\u0031""#, 1),
+        base.replacen(r#""total":20"#, r#""total":21,"total":20.00"#, 1),
+        // White space, escapes and unread fields of every kind.
+        base.replacen('{', "{ \"notes\": [\"a\\\"b\", {\"deep\": [[[]]]}, 1e3, null, true],\r\t", 1),
+    ];
+    let partial = assert_text_evaluation_agrees(&engine, &lines.join("\n"));
+    assert_eq!(partial, lines.len());
+}

@@ -175,6 +175,23 @@ async fn resubmission_is_not_counted_twice() {
 }
 
 #[tokio::test]
+async fn passing_run_resent_in_another_form_and_layout_is_a_duplicate() {
+    // An NDJSON line whose rules pass is hashed from its text; a single JSON run is
+    // hashed from its parsed value. The same run must get the same hash either way.
+    let (_, server) = start_default().await;
+    let line = r#"{"outcome": {"created_at": "2025-03-01T10:00:00Z", "quantity": 2, "unit_price": 10.0, "total": 2e1, "vendor": "V-1", "type": "ord\u0065r"}, "run_id": "p-1"}"#;
+    let (status, body) = post(&server, "application/x-ndjson", format!("{line}\n")).await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    assert_eq!(body["accepted"], 1, "{body:#}");
+
+    let resent = order("p-1", "V-1", "2025-03-01T10:00:00Z");
+    let (status, body) = post(&server, "application/json", resent.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    assert_eq!(body["duplicates"], 1, "{body:#}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn different_body_under_known_id_is_409() {
     let (_, server) = start_default().await;
     post(&server, "application/json", order("c-1", "V-1", "2025-03-01T10:00:00Z").to_string()).await;

@@ -6,8 +6,11 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::compile::PolicySet;
+use crate::compile::projection::Projection;
+use crate::document::Document;
 use crate::eval::slo::{SloOutcome, SloStatus, classify};
 use crate::eval::{self, SkipReason, Verdict};
+use crate::input::projected::{ReadPlan, parse_into};
 use crate::report::{self, Violation};
 use crate::syntax::ast::{RuleMode, RuleSeverity};
 
@@ -128,23 +131,7 @@ pub(super) fn evaluate(set: &PolicySet, hash: &str, record: &Json, location: &st
     let verdicts = eval::evaluate(set, record);
     let outcomes = if set.slos.is_empty() { Vec::new() } else { classify(set, record, &verdicts) };
 
-    let rules = verdicts
-        .iter()
-        .map(|verdict| {
-            let rule = &set.rules[verdict.rule];
-            let skip_reason = match &verdict.verdict {
-                Verdict::Skip(reason) => Some(reason.clone()),
-                _ => None,
-            };
-            RuleOutcome {
-                rule: rule.name.clone(),
-                verdict: verdict.verdict.as_str(),
-                severity: rule.severity,
-                mode: rule.mode,
-                skip_reason,
-            }
-        })
-        .collect();
+    let rules = verdicts.iter().map(|verdict| rule_outcome(set, verdict)).collect();
     let slos = outcomes.iter().map(|outcome| slo_effect(set, outcome, &verdicts)).collect();
     let violations = verdicts
         .into_iter()
@@ -153,6 +140,69 @@ pub(super) fn evaluate(set: &PolicySet, hash: &str, record: &Json, location: &st
         .collect();
 
     RunVerdicts { run_id: run_id(record), policy_hash: hash.to_string(), verdicts: rules, violations, slos }
+}
+
+/// What [`TextReader::evaluate_passing`] reads of a run: the fields of the rules, the
+/// SLOs and the run id.
+#[derive(Debug)]
+pub(super) struct TextReader {
+    plan: ReadPlan,
+    /// The fields the SLOs and [`run_id`] read, given to them as JSON.
+    kept: Projection,
+}
+
+impl TextReader {
+    pub(super) fn new(set: &PolicySet) -> TextReader {
+        let mut parsed = Projection::of(set);
+        let mut kept = Projection::of_slos(set);
+        for path in ["run_id", "id"] {
+            parsed.keep(path);
+            kept.keep(path);
+        }
+        TextReader { plan: ReadPlan::new(&parsed), kept }
+    }
+
+    /// Decides the rules on the projected fields of `text`, and builds the verdicts
+    /// only when no rule failed or erred (a run without violations).
+    pub(super) fn evaluate_passing(&self, set: &PolicySet, text: &[u8]) -> Option<RunVerdicts> {
+        if self.plan.is_whole() {
+            return None;
+        }
+        let mut document = Document::default();
+        parse_into(text, &self.plan, &mut document).ok()?;
+        let root = document.root().filter(|root| root.is_object())?;
+        let verdicts = eval::decide_all_projected(set, root);
+        if verdicts.iter().any(|verdict| matches!(verdict.verdict, Verdict::Fail | Verdict::Error)) {
+            return None;
+        }
+        let kept = root.to_json_kept(&self.kept.root);
+        let run_id = run_id(&kept)?;
+        let outcomes = if set.slos.is_empty() { Vec::new() } else { classify(set, &kept, &verdicts) };
+        let slos = outcomes.iter().map(|outcome| slo_effect(set, outcome, &verdicts)).collect();
+        let rules = verdicts.iter().map(|verdict| rule_outcome(set, verdict)).collect();
+        Some(RunVerdicts {
+            run_id: Some(run_id),
+            policy_hash: set.hash.clone(),
+            verdicts: rules,
+            violations: Vec::new(),
+            slos,
+        })
+    }
+}
+
+fn rule_outcome(set: &PolicySet, verdict: &eval::RuleVerdict) -> RuleOutcome {
+    let rule = &set.rules[verdict.rule];
+    let skip_reason = match &verdict.verdict {
+        Verdict::Skip(reason) => Some(reason.clone()),
+        _ => None,
+    };
+    RuleOutcome {
+        rule: rule.name.clone(),
+        verdict: verdict.verdict.as_str(),
+        severity: rule.severity,
+        mode: rule.mode,
+        skip_reason,
+    }
 }
 
 fn slo_effect(set: &PolicySet, outcome: &SloOutcome, verdicts: &[eval::RuleVerdict]) -> SloEffect {

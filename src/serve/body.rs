@@ -8,6 +8,10 @@
 //! a rejected item with its line number and reason, and the other lines are still
 //! read. A run may nest at most [`MAX_DEPTH`] levels of arrays and objects, as in
 //! `semslo check` (serde_json itself stops at 128).
+//!
+//! NDJSON lines are kept as text: the evaluation reads most of them only partly
+//! ([`crate::engine::LoadedSet::evaluate_passing_text`]) and parses a line in full
+//! with [`read_line`] when it needs the whole record or the reason it is malformed.
 
 use serde_json::Value as Json;
 
@@ -31,7 +35,16 @@ pub struct Item {
     pub index: usize,
     /// The 1-based line of an NDJSON run.
     pub line: Option<usize>,
-    pub record: Result<Json, String>,
+    pub record: Result<Record, String>,
+}
+
+/// A run as the body holds it.
+#[derive(Debug)]
+pub enum Record {
+    /// Parsed with the rest of a JSON body: a checked object.
+    Parsed(Json),
+    /// The byte range of an NDJSON line in the body, not yet parsed.
+    Line(std::ops::Range<usize>),
 }
 
 /// Splits `body` into runs. Fails only when the body as a whole cannot be read: an
@@ -48,7 +61,9 @@ pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<(BodyForm, Vec<I
         _ if declared_lines => (BodyForm::Lines, lines(body)),
         Some(b'[') => (BodyForm::Array, array(body)?),
         _ => match serde_json::from_slice::<Json>(body) {
-            Ok(value) => (BodyForm::Single, vec![Item { index: 0, line: None, record: object(value) }]),
+            Ok(value) => {
+                (BodyForm::Single, vec![Item { index: 0, line: None, record: object(value).map(Record::Parsed) }])
+            }
             Err(error) if declared_json && error.to_string().starts_with("trailing characters") => {
                 return Err(format!(
                     "the body is not one JSON value ({error}); send one run per line as `Content-Type: application/x-ndjson`, or several runs as a JSON array"
@@ -67,22 +82,33 @@ pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<(BodyForm, Vec<I
 fn array(body: &[u8]) -> Result<Vec<Item>, String> {
     let values: Vec<Json> =
         serde_json::from_slice(body).map_err(|error| format!("the body is not a valid JSON array: {error}"))?;
-    Ok(values.into_iter().enumerate().map(|(index, value)| Item { index, line: None, record: object(value) }).collect())
+    Ok(values
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| Item { index, line: None, record: object(value).map(Record::Parsed) })
+        .collect())
 }
 
+/// Cuts an NDJSON body into its non-blank lines, without parsing them.
 fn lines(body: &[u8]) -> Vec<Item> {
     let mut items = Vec::new();
+    let mut start = 0;
     for (number, line) in body.split(|&byte| byte == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
+        let range = start..start + line.strip_suffix(b"\r").map_or(line.len(), <[u8]>::len);
+        start += line.len() + 1;
+        if body[range.clone()].iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let record = crate::input::parse_json_text(line)
-            .map_err(|reason| format!("line {}: invalid JSON: {reason}", number + 1))
-            .and_then(|value| object(value).map_err(|reason| format!("line {}: {reason}", number + 1)));
-        items.push(Item { index: items.len(), line: Some(number + 1), record });
+        items.push(Item { index: items.len(), line: Some(number + 1), record: Ok(Record::Line(range)) });
     }
     items
+}
+
+/// Parses NDJSON line `number` (1-based) in full, or says why it is not a run.
+pub fn read_line(text: &[u8], number: usize) -> Result<Json, String> {
+    crate::input::parse_json_text(text)
+        .map_err(|reason| format!("line {number}: invalid JSON: {reason}"))
+        .and_then(|value| object(value).map_err(|reason| format!("line {number}: {reason}")))
 }
 
 fn object(value: Json) -> Result<Json, String> {
@@ -130,20 +156,33 @@ mod tests {
     fn array_body_is_a_batch() {
         let (form, items) = parse(br#"[{"run_id": "a"}, 3]"#, Some("application/json")).unwrap();
         assert_eq!(form, BodyForm::Array);
-        assert!(items[0].record.is_ok());
+        assert!(matches!(items[0].record, Ok(Record::Parsed(_))));
         assert_eq!(items[1].record.as_ref().unwrap_err(), "a run is a JSON object, not a number");
+    }
+
+    /// Parses every NDJSON line of `body` in full, as the evaluation does when it must.
+    fn read_lines(body: &[u8]) -> Vec<(Option<usize>, Result<Json, String>)> {
+        let (form, items) = parse(body, None).unwrap();
+        assert_eq!(form, BodyForm::Lines);
+        items
+            .into_iter()
+            .map(|item| match item.record {
+                Ok(Record::Line(range)) => (item.line, read_line(&body[range], item.line.unwrap())),
+                other => panic!("an NDJSON line is kept as text, not {other:?}"),
+            })
+            .collect()
     }
 
     #[test]
     fn ndjson_reports_malformed_lines_and_keeps_the_rest() {
         let body = b"{\"run_id\": \"a\"}\r\n\n{oops\n{\"run_id\": \"b\"}\n";
-        let (form, items) = parse(body, None).unwrap();
-        assert_eq!(form, BodyForm::Lines);
-        assert_eq!(items.len(), 3);
-        assert_eq!(items[1].line, Some(3));
-        assert!(items[1].record.as_ref().unwrap_err().starts_with("line 3: invalid JSON"));
-        assert_eq!(items[2].line, Some(4));
-        assert!(items[2].record.is_ok());
+        let lines = read_lines(body);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0].1.as_ref().unwrap()["run_id"], "a");
+        assert_eq!(lines[1].0, Some(3));
+        assert!(lines[1].1.as_ref().unwrap_err().starts_with("line 3: invalid JSON"));
+        assert_eq!(lines[2].0, Some(4));
+        assert_eq!(lines[2].1.as_ref().unwrap()["run_id"], "b");
     }
 
     #[test]
@@ -168,9 +207,9 @@ mod tests {
     fn ndjson_errors_name_column_and_depth() {
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         let body = format!("{{\"run_id\": \"a\"}}\n{{oops\n{{\"a\": {deep}}}\n");
-        let (_, items) = parse(body.as_bytes(), None).unwrap();
-        assert_eq!(items[1].record.as_ref().unwrap_err(), "line 2: invalid JSON: key must be a string at column 2");
-        let reason = items[2].record.as_ref().unwrap_err();
+        let lines = read_lines(body.as_bytes());
+        assert_eq!(lines[1].1.as_ref().unwrap_err(), "line 2: invalid JSON: key must be a string at column 2");
+        let reason = lines[2].1.as_ref().unwrap_err();
         assert!(reason.contains(&format!("nested deeper than {MAX_DEPTH} levels")), "{reason}");
     }
 }

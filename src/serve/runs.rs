@@ -17,10 +17,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value as Json, json};
 
 use super::AppState;
-use super::body::{self, BodyForm, Item};
+use super::body::{self, BodyForm, Item, Record};
 use super::error::ApiError;
 use super::logging::RunCount;
-use crate::engine::{RunVerdicts, run_id};
+use crate::engine::{LoadedSet, RunVerdicts, run_id};
 use crate::store::{NewRun, Submission, canonical};
 
 /// A run after evaluation, before storing.
@@ -33,7 +33,6 @@ pub async fn submit(State(state): State<Arc<AppState>>, request: Request) -> Res
     let content_type = request.headers().get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_string);
     let bytes = read_body(&state, request).await?;
     let (form, items) = body::parse(&bytes, content_type.as_deref()).map_err(ApiError::bad_request)?;
-    drop(bytes);
     let max_batch = state.limits.max_batch;
     if items.len() > max_batch {
         return Err(ApiError::too_large(
@@ -48,7 +47,7 @@ pub async fn submit(State(state): State<Arc<AppState>>, request: Request) -> Res
     }
     let count = items.len();
 
-    let (policy_hash, prepared) = evaluate(&state, form, items).await?;
+    let (policy_hash, prepared) = evaluate(&state, form, bytes, items).await?;
     let mut response = store_and_answer(&state, form, policy_hash, prepared).await?;
     response.extensions_mut().insert(RunCount(count));
     Ok(response)
@@ -82,6 +81,7 @@ async fn read_body(state: &AppState, request: Request) -> Result<axum::body::Byt
 async fn evaluate(
     state: &Arc<AppState>,
     form: BodyForm,
+    body: axum::body::Bytes,
     items: Vec<Item>,
 ) -> Result<(String, Vec<Prepared>), ApiError> {
     let cancelled = Arc::new(AtomicBool::new(false));
@@ -95,7 +95,7 @@ async fn evaluate(
             tokio::task::spawn_blocking(move || {
                 // The slot stays taken until the evaluation ends, even after a timeout.
                 let _slot = slot;
-                evaluate_items(&worker, form, items, &cancelled)
+                evaluate_items(&worker, form, &body, items, &cancelled)
             })
             .await
             .map_err(ApiError::internal)
@@ -124,6 +124,7 @@ async fn evaluate(
 fn evaluate_items(
     state: &AppState,
     form: BodyForm,
+    body: &[u8],
     items: Vec<Item>,
     cancelled: &AtomicBool,
 ) -> (String, Vec<Prepared>) {
@@ -133,43 +134,61 @@ fn evaluate_items(
         if cancelled.load(Ordering::Relaxed) {
             break;
         }
-        let record = match record {
-            Ok(record) => record,
-            Err(reason) => {
-                prepared.push(Prepared::Rejected { index, line, reason });
-                continue;
-            }
-        };
-        let Some(id) = run_id(&record).filter(|id| !id.is_empty()) else {
-            let reason = "the run has no `run_id` (text or number); the store keys runs by it";
-            let reason = match line {
-                Some(line) => format!("line {line}: {reason}"),
-                None => reason.to_string(),
-            };
-            prepared.push(Prepared::Rejected { index, line, reason });
-            continue;
-        };
-        let location = match (form, line) {
-            (_, Some(line)) => format!("request:{line}"),
-            (BodyForm::Array, None) => format!("request[{index}]"),
-            _ => "request".to_string(),
-        };
         let started = Instant::now();
-        let verdicts = live.evaluate(&record, &location);
-        state.metrics.observe_evaluation(started.elapsed().as_secs_f64());
-        if let Some(reason) = future_event_time(&verdicts) {
-            prepared.push(Prepared::Rejected { index, line, reason });
-            continue;
+        let item = match record {
+            Ok(Record::Line(range)) => evaluate_line(&live, index, line, &body[range]),
+            Ok(Record::Parsed(record)) => evaluate_record(&live, form, index, line, &record),
+            Err(reason) => Prepared::Rejected { index, line, reason },
+        };
+        if matches!(item, Prepared::Evaluated { .. }) {
+            state.metrics.observe_evaluation(started.elapsed().as_secs_f64());
         }
-        prepared.push(Prepared::Evaluated {
-            index,
-            line,
-            run_id: id,
-            body_hash: canonical::body_hash(&record),
-            verdicts,
-        });
+        prepared.push(item);
     }
     (live.hash().to_string(), prepared)
+}
+
+/// Evaluates an NDJSON line. A run whose rules all pass is read only partly and hashed
+/// from its text; any other line is parsed in full, for its violations or the reason
+/// it is not a run.
+fn evaluate_line(live: &LoadedSet, index: usize, line: Option<usize>, text: &[u8]) -> Prepared {
+    if let Some(verdicts) = live.evaluate_passing_text(text) {
+        let run_id = verdicts.run_id.clone().filter(|id| !id.is_empty());
+        if let (Some(run_id), Some(body_hash)) = (run_id, canonical::body_hash_of_text(text)) {
+            return checked(index, line, run_id, body_hash, verdicts);
+        }
+    }
+    match body::read_line(text, line.unwrap_or(index + 1)) {
+        Ok(record) => evaluate_record(live, BodyForm::Lines, index, line, &record),
+        Err(reason) => Prepared::Rejected { index, line, reason },
+    }
+}
+
+/// Evaluates a parsed run in full.
+fn evaluate_record(live: &LoadedSet, form: BodyForm, index: usize, line: Option<usize>, record: &Json) -> Prepared {
+    let Some(id) = run_id(record).filter(|id| !id.is_empty()) else {
+        let reason = "the run has no `run_id` (text or number); the store keys runs by it";
+        let reason = match line {
+            Some(line) => format!("line {line}: {reason}"),
+            None => reason.to_string(),
+        };
+        return Prepared::Rejected { index, line, reason };
+    };
+    let location = match (form, line) {
+        (_, Some(line)) => format!("request:{line}"),
+        (BodyForm::Array, None) => format!("request[{index}]"),
+        _ => "request".to_string(),
+    };
+    let verdicts = live.evaluate(record, &location);
+    checked(index, line, id, canonical::body_hash(record), verdicts)
+}
+
+/// An evaluated run, unless an SLO places it in the future.
+fn checked(index: usize, line: Option<usize>, run_id: String, body_hash: String, verdicts: RunVerdicts) -> Prepared {
+    match future_event_time(&verdicts) {
+        Some(reason) => Prepared::Rejected { index, line, reason },
+        None => Prepared::Evaluated { index, line, run_id, body_hash, verdicts },
+    }
 }
 
 /// How far past this server's clock an event time may lie; clocks of the services that

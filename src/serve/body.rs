@@ -93,13 +93,17 @@ fn array(body: &[u8]) -> Result<Vec<Item>, String> {
 fn lines(body: &[u8]) -> Vec<Item> {
     let mut items = Vec::new();
     let mut start = 0;
-    for (number, line) in body.split(|&byte| byte == b'\n').enumerate() {
+    let mut number = 0;
+    while start <= body.len() {
+        number += 1;
+        let end = memchr::memchr(b'\n', &body[start..]).map_or(body.len(), |at| start + at);
+        let line = &body[start..end];
         let range = start..start + line.strip_suffix(b"\r").map_or(line.len(), <[u8]>::len);
-        start += line.len() + 1;
+        start = end + 1;
         if body[range.clone()].iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        items.push(Item { index: items.len(), line: Some(number + 1), record: Ok(Record::Line(range)) });
+        items.push(Item { index: items.len(), line: Some(number), record: Ok(Record::Line(range)) });
     }
     items
 }

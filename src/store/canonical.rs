@@ -54,9 +54,9 @@ struct TextWriter<'t> {
     text: &'t [u8],
     at: usize,
     depth: usize,
-    /// The members of the objects being written: a decoded key and where its value's
-    /// canonical form lies in the output.
-    members: Vec<(Cow<'t, str>, Range<usize>)>,
+    /// The members of the objects being written: a decoded key, as UTF-8 bytes, and
+    /// where the member's canonical form (`"key":value`) lies in the output.
+    members: Vec<(Cow<'t, [u8]>, Range<usize>)>,
     /// Where an object's members are put in order before they replace the input order.
     object: Vec<u8>,
 }
@@ -103,10 +103,9 @@ impl<'t> TextWriter<'t> {
                 {
                     self.at += 1;
                 }
-                let word = std::str::from_utf8(&self.text[start..self.at]).ok()?;
-                match word {
-                    "true" | "false" | "null" => out.extend_from_slice(word.as_bytes()),
-                    number => out.extend_from_slice(canonical_number(number).as_bytes()),
+                match &self.text[start..self.at] {
+                    word @ (b"true" | b"false" | b"null") => out.extend_from_slice(word),
+                    number => out.extend_from_slice(canonical_number(std::str::from_utf8(number).ok()?).as_bytes()),
                 }
                 Some(())
             }
@@ -144,26 +143,41 @@ impl<'t> TextWriter<'t> {
         }
     }
 
+    /// Writes the members in input order, then reorders them when their keys were not
+    /// already in order or repeat.
     fn object(&mut self, out: &mut Vec<u8>) -> Option<()> {
         let start = out.len();
         let first_member = self.members.len();
+        let mut in_order = true;
+        out.push(b'{');
         if !self.eat(b'}') {
             loop {
                 self.skip_space();
+                let member_start = out.len() + usize::from(self.members.len() > first_member);
+                if member_start > out.len() {
+                    out.push(b',');
+                }
                 let (raw, escaped) = self.string()?;
                 let key = if escaped {
-                    Cow::Owned(serde_json::from_slice::<String>(raw).ok()?)
+                    let decoded: String = serde_json::from_slice(raw).ok()?;
+                    write_string(&decoded, out);
+                    Cow::Owned(decoded.into_bytes())
                 } else if raw.iter().any(|&byte| byte < 0x20) {
+                    // JSON has no raw control characters; leave such text to serde_json.
                     return None;
                 } else {
-                    Cow::Borrowed(std::str::from_utf8(&raw[1..raw.len() - 1]).ok()?)
+                    out.extend_from_slice(raw);
+                    Cow::Borrowed(&raw[1..raw.len() - 1])
                 };
                 if !self.eat(b':') {
                     return None;
                 }
-                let value_start = out.len();
+                out.push(b':');
                 self.value(out)?;
-                self.members.push((key, value_start..out.len()));
+                if let Some((previous, _)) = self.members[first_member..].last() {
+                    in_order &= *previous < key;
+                }
+                self.members.push((key, member_start..out.len()));
                 if self.eat(b'}') {
                     break;
                 }
@@ -172,28 +186,29 @@ impl<'t> TextWriter<'t> {
                 }
             }
         }
+        out.push(b'}');
 
-        // A stable sort keeps members with the same key in input order; the last one
-        // counts, as when serde_json reads the object.
-        let members = &mut self.members[first_member..];
-        members.sort_by(|a, b| a.0.cmp(&b.0));
-        self.object.clear();
-        self.object.push(b'{');
-        for (index, (key, value)) in members.iter().enumerate() {
-            if members.get(index + 1).is_some_and(|next| next.0 == *key) {
-                continue;
+        if !in_order {
+            // A stable sort keeps members with the same key in input order; the last
+            // one counts, as when serde_json reads the object.
+            let members = &mut self.members[first_member..];
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            self.object.clear();
+            self.object.push(b'{');
+            for (index, (key, member)) in members.iter().enumerate() {
+                if members.get(index + 1).is_some_and(|next| next.0 == *key) {
+                    continue;
+                }
+                if self.object.len() > 1 {
+                    self.object.push(b',');
+                }
+                self.object.extend_from_slice(&out[member.clone()]);
             }
-            if self.object.len() > 1 {
-                self.object.push(b',');
-            }
-            write_string(key, &mut self.object);
-            self.object.push(b':');
-            self.object.extend_from_slice(&out[value.clone()]);
+            self.object.push(b'}');
+            out.truncate(start);
+            out.extend_from_slice(&self.object);
         }
-        self.object.push(b'}');
         self.members.truncate(first_member);
-        out.truncate(start);
-        out.extend_from_slice(&self.object);
         Some(())
     }
 

@@ -4,6 +4,8 @@
 //! generated over them, and `docs/serve.md` lists them. Only runs accepted for the
 //! first time are counted, so a resubmitted run never counts twice.
 
+use std::collections::HashMap;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -89,16 +91,25 @@ impl Metrics {
     }
 
     /// Counts one newly accepted run: its verdicts, and its result for each SLO that counts it.
-    pub fn record_accepted(&self, verdicts: &RunVerdicts) {
-        for verdict in &verdicts.verdicts {
-            self.rule_verdicts
-                .get_or_create(&RuleLabels { rule: verdict.rule.clone(), verdict: verdict.verdict.to_string() })
-                .inc();
+    /// Counts the verdicts and SLO results of runs accepted for the first time. Each
+    /// series is looked up once per request, not once per run.
+    pub fn record_accepted<'a>(&self, runs: impl IntoIterator<Item = &'a RunVerdicts>) {
+        let mut verdicts: HashMap<(&str, &str), u64> = HashMap::new();
+        let mut results: HashMap<(&str, &str), u64> = HashMap::new();
+        for run in runs {
+            for verdict in &run.verdicts {
+                *verdicts.entry((&verdict.rule, verdict.verdict)).or_default() += 1;
+            }
+            for effect in run.slos.iter().filter(|effect| effect.result != SloResult::NotValid) {
+                *results.entry((&effect.slo, effect.result.as_str())).or_default() += 1;
+            }
         }
-        for effect in verdicts.slos.iter().filter(|effect| effect.result != SloResult::NotValid) {
-            self.runs
-                .get_or_create(&RunLabels { slo: effect.slo.clone(), result: effect.result.as_str().to_string() })
-                .inc();
+        for ((rule, verdict), runs) in verdicts {
+            let labels = RuleLabels { rule: rule.to_string(), verdict: verdict.to_string() };
+            self.rule_verdicts.get_or_create(&labels).inc_by(runs);
+        }
+        for ((slo, result), runs) in results {
+            self.runs.get_or_create(&RunLabels { slo: slo.to_string(), result: result.to_string() }).inc_by(runs);
         }
     }
 

@@ -245,6 +245,7 @@ async fn store_and_answer(
     })?;
 
     let mut answer = Answer::default();
+    let mut accepted = Vec::new();
     let mut stored = submissions.into_iter().zip(results);
     for item in prepared {
         match item {
@@ -252,12 +253,13 @@ async fn store_and_answer(
             Prepared::Evaluated { index, line, run_id, body_hash, verdicts } => {
                 let (submission, result) = stored.next().expect("one submission per evaluated run");
                 if submission == Submission::Accepted {
-                    state.metrics.record_accepted(&verdicts);
+                    accepted.push(verdicts);
                 }
                 answer.stored(index, line, &run_id, &body_hash, submission, result);
             }
         }
     }
+    state.metrics.record_accepted(&accepted);
     for (status, runs) in [
         ("accepted", answer.accepted),
         ("duplicate", answer.duplicates),

@@ -72,19 +72,41 @@ pub struct NewRun {
     pub policy_hash: String,
     /// The run's verdicts as JSON, returned again on a resubmission.
     pub result: String,
-    pub rule_verdicts: Vec<(String, &'static str)>,
+    /// Each rule's verdict, as the JSON object `{"rule": "verdict"}`.
+    pub rule_verdicts: String,
     pub slos: Vec<SloEffect>,
+    /// The `bad_rules` and `dimensions` of each SLO effect as JSON, in the order of `slos`.
+    slo_texts: Vec<(String, String)>,
 }
 
 impl NewRun {
     pub fn new(run_id: String, body_hash: String, verdicts: &RunVerdicts) -> Result<Self, serde_json::Error> {
+        NewRun::with_result(run_id, body_hash, verdicts, serde_json::to_string(verdicts)?)
+    }
+
+    /// [`NewRun::new`] with the verdicts already serialized as `result`. Everything is
+    /// serialized here, on the caller's thread, so the single writer thread only inserts.
+    pub fn with_result(
+        run_id: String,
+        body_hash: String,
+        verdicts: &RunVerdicts,
+        result: String,
+    ) -> Result<Self, serde_json::Error> {
+        let rule_verdicts: serde_json::Map<String, serde_json::Value> =
+            verdicts.verdicts.iter().map(|v| (v.rule.clone(), v.verdict.into())).collect();
+        let slo_texts = verdicts
+            .slos
+            .iter()
+            .map(|effect| Ok((serde_json::to_string(&effect.bad_rules)?, serde_json::to_string(&effect.dimensions)?)))
+            .collect::<Result<_, serde_json::Error>>()?;
         Ok(NewRun {
             run_id,
             body_hash,
             policy_hash: verdicts.policy_hash.clone(),
-            result: serde_json::to_string(verdicts)?,
-            rule_verdicts: verdicts.verdicts.iter().map(|v| (v.rule.clone(), v.verdict)).collect(),
+            result,
+            rule_verdicts: serde_json::to_string(&rule_verdicts)?,
             slos: verdicts.slos.clone(),
+            slo_texts,
         })
     }
 
@@ -455,8 +477,8 @@ fn insert(transaction: &Transaction<'_>, run: &NewRun) -> Result<Submission, Sto
     // is taken.
     let inserted = transaction
         .prepare_cached(
-            "INSERT INTO runs (run_id, body_sha256, event_time, received_at, policy_hash, result)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (run_id) DO NOTHING",
+            "INSERT INTO runs (run_id, body_sha256, event_time, received_at, policy_hash, result, rule_verdicts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (run_id) DO NOTHING",
         )?
         .execute(params![
             run.run_id,
@@ -464,7 +486,8 @@ fn insert(transaction: &Transaction<'_>, run: &NewRun) -> Result<Submission, Sto
             run.event_time(),
             Utc::now().timestamp_micros(),
             run.policy_hash,
-            run.result
+            run.result,
+            run.rule_verdicts
         ])?;
     if inserted == 0 {
         return known_run(transaction, run);
@@ -492,18 +515,13 @@ fn known_run(transaction: &Transaction<'_>, run: &NewRun) -> Result<Submission, 
     Err(StoreError::Write(format!("run `{}` was neither inserted nor found", run.run_id)))
 }
 
-/// Stores the rule verdicts and SLO outcomes of the run stored under row `id`.
+/// Stores the SLO outcomes of the run stored under row `id`.
 fn insert_verdicts(transaction: &Transaction<'_>, id: i64, run: &NewRun) -> Result<(), StoreError> {
-    let mut verdicts =
-        transaction.prepare_cached("INSERT INTO rule_verdicts (run, rule, verdict) VALUES (?1, ?2, ?3)")?;
-    for (rule, verdict) in &run.rule_verdicts {
-        verdicts.execute(params![id, rule, verdict])?;
-    }
     let mut outcomes = transaction.prepare_cached(
         "INSERT INTO slo_outcomes (run, slo, result, field_missing, event_time, event_time_error, segment, bad_rules, dimensions)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
-    for effect in &run.slos {
+    for (effect, (bad_rules, dimensions)) in run.slos.iter().zip(&run.slo_texts) {
         outcomes.execute(params![
             id,
             effect.slo,
@@ -512,8 +530,8 @@ fn insert_verdicts(transaction: &Transaction<'_>, id: i64, run: &NewRun) -> Resu
             effect.event_time.map(|time| time.timestamp_micros()),
             effect.event_time_error,
             effect.segment,
-            serde_json::to_string(&effect.bad_rules)?,
-            serde_json::to_string(&effect.dimensions)?,
+            bad_rules,
+            dimensions,
         ])?;
     }
     Ok(())

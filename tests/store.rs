@@ -247,3 +247,48 @@ fn slo_summary_of_unknown_name_is_none() {
     let store = Store::open_in_memory().unwrap();
     assert!(slo_status::summary(&store, &engine.current().set, "nope", None).unwrap().is_none());
 }
+
+#[test]
+fn store_of_schema_v1_is_migrated_with_its_rule_counts() {
+    let engine = Engine::load(procurement()).unwrap();
+    let live = engine.current();
+    let records = read_jsonl(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/procurement/runs.jsonl"));
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("v1.db");
+    let store = Store::open(&path).unwrap();
+    store.submit(records.iter().map(|record| new_run(&engine, record)).collect()).unwrap();
+    let before = serde_json::to_value(slo_status::report(&store, &live.set, None).unwrap()).unwrap();
+    store.close().unwrap();
+    drop(store);
+
+    // Turn the file back into what semslo wrote with schema v1: one row per run and rule.
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch(
+            "CREATE TABLE rule_verdicts (
+                 run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+                 rule TEXT NOT NULL, verdict TEXT NOT NULL, PRIMARY KEY (run, rule)) WITHOUT ROWID;
+             INSERT INTO rule_verdicts SELECT runs.id, verdict.key, verdict.value
+                 FROM runs, json_each(runs.rule_verdicts) AS verdict;
+             ALTER TABLE runs DROP COLUMN rule_verdicts;
+             UPDATE meta SET value = 'semslo.store.v1' WHERE key = 'schema';",
+        )
+        .unwrap();
+    let rows: i64 = connection.query_row("SELECT count(*) FROM rule_verdicts", [], |row| row.get(0)).unwrap();
+    assert_eq!(rows, 6 * records.len() as i64);
+    drop(connection);
+
+    let store = Store::open(&path).unwrap();
+    let after = serde_json::to_value(slo_status::report(&store, &live.set, None).unwrap()).unwrap();
+    assert_eq!(after["rules"], before["rules"]);
+    assert_eq!(after["slos"], before["slos"]);
+    store.close().unwrap();
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let schema: String =
+        connection.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| row.get(0)).unwrap();
+    assert_eq!(schema, semslo::store::SCHEMA);
+    let tables: i64 = connection
+        .query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'rule_verdicts'", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(tables, 0, "the v1 table is dropped");
+}

@@ -224,14 +224,8 @@ async fn store_and_answer(
         if let Prepared::Evaluated { run_id, body_hash, verdicts, .. } = item {
             // Serialized once: the store keeps this text and the response embeds it.
             let result = serde_json::to_string(verdicts).map_err(ApiError::internal)?;
-            new_runs.push(NewRun {
-                run_id: run_id.clone(),
-                body_hash: body_hash.clone(),
-                policy_hash: verdicts.policy_hash.clone(),
-                result: result.clone(),
-                rule_verdicts: verdicts.verdicts.iter().map(|v| (v.rule.clone(), v.verdict)).collect(),
-                slos: verdicts.slos.clone(),
-            });
+            let new_run = NewRun::with_result(run_id.clone(), body_hash.clone(), verdicts, result.clone());
+            new_runs.push(new_run.map_err(ApiError::internal)?);
             results.push(result);
         }
     }

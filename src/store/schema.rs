@@ -6,7 +6,11 @@ use rusqlite::Connection;
 
 /// Identifier of this schema, kept in the `meta` table; a store written by an
 /// incompatible version is refused instead of being misread.
-pub const SCHEMA: &str = "semslo.store.v1";
+pub const SCHEMA: &str = "semslo.store.v2";
+
+/// The schema before `rule_verdicts` became a column of `runs`; opening such a store
+/// migrates it in one transaction.
+const SCHEMA_V1: &str = "semslo.store.v1";
 
 const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -26,18 +30,12 @@ CREATE TABLE IF NOT EXISTS runs (
     received_at INTEGER NOT NULL,
     policy_hash TEXT NOT NULL,
     -- The run's verdicts as JSON, exactly as the first response returned them.
-    result      TEXT NOT NULL
+    result      TEXT NOT NULL,
+    -- Each rule's verdict, as a JSON object from rule name to pass, fail, skip or error.
+    rule_verdicts TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS runs_by_event_time ON runs (event_time);
 CREATE INDEX IF NOT EXISTS runs_by_received_at ON runs (received_at) WHERE event_time IS NULL;
-
--- Each rule's verdict on each run: pass, fail, skip or error.
-CREATE TABLE IF NOT EXISTS rule_verdicts (
-    run     INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    rule    TEXT NOT NULL,
-    verdict TEXT NOT NULL,
-    PRIMARY KEY (run, rule)
-) WITHOUT ROWID;
 
 -- How each SLO counted each run.
 CREATE TABLE IF NOT EXISTS slo_outcomes (
@@ -81,15 +79,35 @@ pub fn configure(connection: &Connection, in_memory: bool) -> rusqlite::Result<(
     Ok(())
 }
 
-/// Creates the tables if they do not exist and checks the schema identifier.
+/// Moves the rows of v1's `rule_verdicts` table (one row per run and rule, written on
+/// every run but read only for the per-rule counts) into a column of `runs`, which
+/// takes one insert per run instead of one per rule.
+const MIGRATE_V1: &str = "
+BEGIN IMMEDIATE;
+ALTER TABLE runs ADD COLUMN rule_verdicts TEXT NOT NULL DEFAULT '{}';
+UPDATE runs SET rule_verdicts = coalesce(
+    (SELECT json_group_object(rule, verdict) FROM rule_verdicts WHERE run = runs.id), '{}');
+DROP TABLE rule_verdicts;
+UPDATE meta SET value = 'semslo.store.v2' WHERE key = 'schema';
+COMMIT;
+";
+
+/// Creates the tables if they do not exist, migrates a v1 store, and checks the
+/// schema identifier.
 pub fn create(connection: &Connection) -> Result<(), String> {
     connection.execute_batch(TABLES).map_err(|error| error.to_string())?;
     connection
         .execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?1)", [SCHEMA])
         .map_err(|error| error.to_string())?;
-    let found: String = connection
+    let mut found: String = connection
         .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| row.get(0))
         .map_err(|error| error.to_string())?;
+    if found == SCHEMA_V1 {
+        connection
+            .execute_batch(MIGRATE_V1)
+            .map_err(|error| format!("cannot migrate the store from `{SCHEMA_V1}`: {error}"))?;
+        found = SCHEMA.to_string();
+    }
     if found != SCHEMA {
         return Err(format!("the store has schema `{found}`, but this semslo reads `{SCHEMA}`"));
     }

@@ -249,7 +249,9 @@ fn input_runs(connection: &Connection, slo: &str) -> Result<InputRuns, StoreErro
 /// Counts the verdicts per rule of `set` over every stored run.
 fn rule_counts(connection: &Connection, set: &PolicySet) -> Result<Vec<RuleCounts>, StoreError> {
     let mut counts: HashMap<String, [u64; 4]> = HashMap::new();
-    let mut statement = connection.prepare_cached("SELECT rule, verdict, count(*) FROM rule_verdicts GROUP BY 1, 2")?;
+    let mut statement = connection.prepare_cached(
+        "SELECT verdict.key, verdict.value, count(*) FROM runs, json_each(runs.rule_verdicts) AS verdict GROUP BY 1, 2",
+    )?;
     let rows = statement
         .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)? as u64)))?;
     for row in rows {

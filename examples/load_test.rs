@@ -181,7 +181,7 @@ impl RecordText {
     }
 }
 
-/// The part of the server's answer that the test counts; the rest is skipped unparsed.
+/// The part of the server's response that the test counts; the rest is skipped unparsed.
 #[derive(serde::Deserialize)]
 struct Answer {
     accepted: u64,

@@ -363,7 +363,7 @@ impl std::fmt::Debug for Store {
 /// Runs the writer thread: takes every waiting job and handles them in order,
 /// committing each sequence of consecutive submissions in one transaction.
 /// Page cache of the writer connection, in KiB (SQLite's default is 2,000). The
-/// indexes on run ids and event times take inserts at random places; with the
+/// indexes on run ids and event times take inserts at random places, so with the
 /// default cache most of those inserts read their page from the file again.
 const WRITER_CACHE_KIB: i64 = 32 * 1024;
 

@@ -298,7 +298,7 @@ fn assert_text_evaluation_agrees(engine: &Engine, lines: &str) -> usize {
 }
 
 #[test]
-fn partly_read_text_gets_the_verdicts_of_the_parsed_run() {
+fn passing_text_matches_full_evaluation() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let engine = Engine::load(root.join("policies/procurement")).unwrap();
     let runs = std::fs::read_to_string(root.join("examples/procurement/runs.jsonl")).unwrap();
@@ -312,7 +312,7 @@ fn partly_read_text_gets_the_verdicts_of_the_parsed_run() {
 }
 
 #[test]
-fn text_with_violations_or_without_run_id_is_left_to_the_full_evaluation() {
+fn failing_or_unnamed_text_is_declined() {
     let engine = Engine::load(fixture()).unwrap();
     let live = engine.current();
     let passing = order("r-1", "V-1", 20).to_string();
@@ -332,7 +332,7 @@ fn text_with_violations_or_without_run_id_is_left_to_the_full_evaluation() {
 }
 
 #[test]
-fn partly_read_text_keeps_the_edge_cases_of_json() {
+fn passing_text_handles_json_edge_cases() {
     let engine = Engine::load(fixture()).unwrap();
     let base = order("r-1", "V-1", 20).to_string();
     let lines = [

@@ -175,7 +175,7 @@ async fn resubmission_is_not_counted_twice() {
 }
 
 #[tokio::test]
-async fn passing_run_resent_in_another_form_and_layout_is_a_duplicate() {
+async fn resent_run_in_new_layout_is_duplicate() {
     // An NDJSON line whose rules pass is hashed from its text; a single JSON run is
     // hashed from its parsed value. The same run must get the same hash either way.
     let (_, server) = start_default().await;

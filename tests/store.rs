@@ -249,7 +249,7 @@ fn slo_summary_of_unknown_name_is_none() {
 }
 
 #[test]
-fn store_of_schema_v1_is_migrated_with_its_rule_counts() {
+fn v1_store_migrates_with_same_status() {
     let engine = Engine::load(procurement()).unwrap();
     let live = engine.current();
     let records = read_jsonl(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/procurement/runs.jsonl"));

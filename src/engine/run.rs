@@ -142,24 +142,24 @@ pub(super) fn evaluate(set: &PolicySet, hash: &str, record: &Json, location: &st
     RunVerdicts { run_id: run_id(record), policy_hash: hash.to_string(), verdicts: rules, violations, slos }
 }
 
-/// What [`TextReader::evaluate_passing`] reads of a run: the fields of the rules, the
-/// SLOs and the run id.
+/// The parts of a run that [`TextReader::evaluate_passing`] reads: the fields of the
+/// rules, the SLOs and the run id.
 #[derive(Debug)]
 pub(super) struct TextReader {
     plan: ReadPlan,
     /// The fields the SLOs and [`run_id`] read, given to them as JSON.
-    kept: Projection,
+    slo_fields: Projection,
 }
 
 impl TextReader {
     pub(super) fn new(set: &PolicySet) -> TextReader {
         let mut parsed = Projection::of(set);
-        let mut kept = Projection::of_slos(set);
+        let mut slo_fields = Projection::of_slos(set);
         for path in ["run_id", "id"] {
             parsed.keep(path);
-            kept.keep(path);
+            slo_fields.keep(path);
         }
-        TextReader { plan: ReadPlan::new(&parsed), kept }
+        TextReader { plan: ReadPlan::new(&parsed), slo_fields }
     }
 
     /// Decides the rules on the projected fields of `text`, and builds the verdicts
@@ -175,9 +175,9 @@ impl TextReader {
         if verdicts.iter().any(|verdict| matches!(verdict.verdict, Verdict::Fail | Verdict::Error)) {
             return None;
         }
-        let kept = root.to_json_kept(&self.kept.root);
-        let run_id = run_id(&kept)?;
-        let outcomes = if set.slos.is_empty() { Vec::new() } else { classify(set, &kept, &verdicts) };
+        let slo_record = root.to_json_kept(&self.slo_fields.root);
+        let run_id = run_id(&slo_record)?;
+        let outcomes = if set.slos.is_empty() { Vec::new() } else { classify(set, &slo_record, &verdicts) };
         let slos = outcomes.iter().map(|outcome| slo_effect(set, outcome, &verdicts)).collect();
         let rules = verdicts.iter().map(|verdict| rule_outcome(set, verdict)).collect();
         Some(RunVerdicts {

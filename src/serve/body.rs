@@ -38,7 +38,7 @@ pub struct Item {
     pub record: Result<Record, String>,
 }
 
-/// A run as the body holds it.
+/// A run of the body, parsed or not yet.
 #[derive(Debug)]
 pub enum Record {
     /// Parsed with the rest of a JSON body: a checked object.
@@ -108,7 +108,7 @@ fn lines(body: &[u8]) -> Vec<Item> {
     items
 }
 
-/// Parses NDJSON line `number` (1-based) in full, or says why it is not a run.
+/// Parses NDJSON line `number` (1-based) in full, or returns the reason it is not a run.
 pub fn read_line(text: &[u8], number: usize) -> Result<Json, String> {
     crate::input::parse_json_text(text)
         .map_err(|reason| format!("line {number}: invalid JSON: {reason}"))

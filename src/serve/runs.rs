@@ -149,8 +149,8 @@ fn evaluate_items(
 }
 
 /// Evaluates an NDJSON line. A run whose rules all pass is read only partly and hashed
-/// from its text; any other line is parsed in full, for its violations or the reason
-/// it is not a run.
+/// from its text. Any other line is parsed in full, because its violations or the
+/// reason it is not a run need the whole record.
 fn evaluate_line(live: &LoadedSet, index: usize, line: Option<usize>, text: &[u8]) -> Prepared {
     if let Some(verdicts) = live.evaluate_passing_text(text) {
         let run_id = verdicts.run_id.clone().filter(|id| !id.is_empty());
@@ -183,7 +183,7 @@ fn evaluate_record(live: &LoadedSet, form: BodyForm, index: usize, line: Option<
     checked(index, line, id, canonical::body_hash(record), verdicts)
 }
 
-/// An evaluated run, unless an SLO places it in the future.
+/// Returns the evaluated run, or its rejection when an SLO places it in the future.
 fn checked(index: usize, line: Option<usize>, run_id: String, body_hash: String, verdicts: RunVerdicts) -> Prepared {
     match future_event_time(&verdicts) {
         Some(reason) => Prepared::Rejected { index, line, reason },

@@ -26,7 +26,7 @@ pub fn body_hash(record: &Json) -> String {
 /// Returns the hash [`body_hash`] gives for the JSON text `text`, without building a
 /// JSON value: `None` when the text nests more than [`MAX_DEPTH`] arrays and objects.
 ///
-/// `text` must be valid JSON, as a validating parser has already found it to be; the
+/// `text` must be valid JSON, as a validating parser has already found it to be. The
 /// text of invalid JSON gets some hash or `None`, never a panic.
 pub fn body_hash_of_text(text: &[u8]) -> Option<String> {
     let mut writer = TextWriter { text, at: 0, depth: 0, members: Vec::new(), object: Vec::new() };
@@ -57,7 +57,8 @@ struct TextWriter<'t> {
     /// The members of the objects being written: a decoded key, as UTF-8 bytes, and
     /// where the member's canonical form (`"key":value`) lies in the output.
     members: Vec<(Cow<'t, [u8]>, Range<usize>)>,
-    /// Where an object's members are put in order before they replace the input order.
+    /// The buffer in which an object's members are put in key order before they
+    /// replace the members in input order.
     object: Vec<u8>,
 }
 
@@ -213,7 +214,7 @@ impl<'t> TextWriter<'t> {
     }
 
     /// Consumes a string and returns its source text, quotes included, and whether
-    /// it holds an escape.
+    /// it has an escape.
     fn string(&mut self) -> Option<(&'t [u8], bool)> {
         let start = self.at;
         if self.text.get(start) != Some(&b'"') {
@@ -348,7 +349,7 @@ mod tests {
     }
 
     #[test]
-    fn text_hash_equals_value_hash_on_every_bundled_run() {
+    fn text_hash_matches_on_bundled_runs() {
         let runs = include_str!("../../examples/procurement/runs.jsonl");
         let mut checked = 0;
         for line in runs.lines().filter(|line| !line.trim().is_empty()) {

@@ -237,9 +237,11 @@ async fn method_not_allowed(response: Response) -> Response {
         return response;
     }
     let allowed = response.headers().get(axum::http::header::ALLOW).cloned();
-    let methods = allowed.as_ref().and_then(|value| value.to_str().ok()).unwrap_or("another method").to_string();
-    let message = format!("method not allowed on this endpoint; allowed: {methods}");
-    let mut replacement = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message).into_response();
+    // NOTE: the router may add `Allow` after this layer runs, so the message points to
+    // the header instead of repeating its methods.
+    let message = "method not allowed on this endpoint; the `Allow` header lists the methods it accepts";
+    let mut replacement =
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message.to_string()).into_response();
     if let Some(allowed) = allowed {
         replacement.headers_mut().insert(axum::http::header::ALLOW, allowed);
     }

@@ -247,6 +247,13 @@ async fn token_guards_writes_only() {
     assert_eq!(response.headers()["allow"], "POST");
     let body: Json = serde_json::from_str(&response.text().await.unwrap()).unwrap();
     assert_eq!(body["error"]["code"], "method_not_allowed");
+    assert!(body["error"]["message"].as_str().unwrap().contains("`Allow` header"), "{body:#}");
+    let response = client().delete(format!("{}/v1/runs/t-1", server.url())).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let allowed = response.headers()["allow"].to_str().unwrap().to_string();
+    assert!(allowed.contains("GET"), "{allowed}");
+    let body: Json = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
 
     let (status, _) = send(client().post(&url).bearer_auth("s3cret").body(run)).await;
     assert_eq!(status, StatusCode::OK);
@@ -594,4 +601,30 @@ async fn wait_until(condition: impl Fn() -> bool) {
         assert!(started.elapsed() < DEADLINE, "timed out waiting for the reload");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+#[test]
+fn binary_refuses_zero_max_batch() {
+    let output = Command::new(env!("CARGO_BIN_EXE_semslo"))
+        .args(["serve", "--listen", LOOPBACK, "--store", ":memory:", "--max-batch", "0", "--policy"])
+        .arg(data("policy"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "a usage error");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--max-batch"), "{stderr}");
+}
+
+#[tokio::test]
+async fn future_run_is_rejected_with_its_line() {
+    let (_, server) = start_default().await;
+    let body =
+        format!("{}\n{}\n", order("f-1", "V-1", "2025-03-01T10:00:00Z"), order("f-2", "V-1", "2099-03-01T10:00:00Z"));
+    let (status, body) = post(&server, "application/x-ndjson", body).await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    assert_eq!(body["accepted"], 1);
+    let reason = body["runs"][1]["error"].as_str().unwrap();
+    assert!(reason.starts_with("line 2: the event time 2099-03-01T10:00:00Z is in the future"), "{reason}");
+    server.shutdown().await.unwrap();
 }

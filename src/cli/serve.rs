@@ -40,7 +40,8 @@ pub struct ServeArgs {
     max_body_bytes: usize,
 
     /// Most runs accepted in one request.
-    #[arg(long, value_name = "RUNS", default_value_t = Limits::default().max_batch)]
+    #[arg(long, value_name = "RUNS", default_value_t = Limits::default().max_batch,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     max_batch: usize,
 
     /// Wall-clock time one request may spend evaluating its runs, queueing included (e.g. `30s`, `500ms`).

@@ -186,7 +186,13 @@ fn evaluate_record(live: &LoadedSet, form: BodyForm, index: usize, line: Option<
 /// Returns the evaluated run, or its rejection when an SLO places it in the future.
 fn checked(index: usize, line: Option<usize>, run_id: String, body_hash: String, verdicts: RunVerdicts) -> Prepared {
     match future_event_time(&verdicts) {
-        Some(reason) => Prepared::Rejected { index, line, reason },
+        Some(reason) => {
+            let reason = match line {
+                Some(line) => format!("line {line}: {reason}"),
+                None => reason,
+            };
+            Prepared::Rejected { index, line, reason }
+        }
         None => Prepared::Evaluated { index, line, run_id, body_hash, verdicts },
     }
 }

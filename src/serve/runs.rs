@@ -113,8 +113,7 @@ async fn evaluate(
             Err(ApiError::unavailable(
                 "evaluation_timeout",
                 format!(
-                    "evaluating the runs took longer than the limit of {:.1} s (--request-timeout); nothing of this request was stored, so it can be sent again",
-                    limit.as_secs_f64()
+                    "evaluating the runs took longer than the limit of {limit:?} (--request-timeout); nothing of this request was stored, so it can be sent again"
                 ),
             ))
         }

@@ -8,6 +8,7 @@ use clap::Args;
 use semslo::batch::{self, LineResult};
 use semslo::compile::projection::Projection;
 use semslo::compile::{self, PolicySet};
+use semslo::engine::RUN_ID_FIELDS;
 use semslo::eval::{self, Verdict};
 use semslo::input::{self, InputFormat, Source};
 use semslo::report::{self, CheckReport};
@@ -158,9 +159,6 @@ fn report_rejections(report: &CheckReport) {
 
 /// The record field the report reads besides those the rules read, for every run.
 const EXPERT_LABEL_FIELD: &str = "labels.expert_verdict";
-
-/// The record fields that name a run in listed violations and the SLO section.
-const RUN_ID_FIELDS: &[&str] = &["run_id", "id"];
 
 /// Record fields the SLO section reads: the workflow, labels, and step and checkpoint facts.
 const RECORD_FIELDS_OF_SLO_REPORT: &[&str] =

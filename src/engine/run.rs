@@ -155,7 +155,7 @@ impl TextReader {
     pub(super) fn new(set: &PolicySet) -> TextReader {
         let mut parsed = Projection::of(set);
         let mut slo_fields = Projection::of_slos(set);
-        for path in ["run_id", "id"] {
+        for path in RUN_ID_FIELDS {
             parsed.keep(path);
             slo_fields.keep(path);
         }
@@ -243,6 +243,9 @@ fn slo_effect(set: &PolicySet, outcome: &SloOutcome, verdicts: &[eval::RuleVerdi
         dimensions,
     }
 }
+
+/// The record fields that [`run_id`] reads, in the order it tries them.
+pub const RUN_ID_FIELDS: &[&str] = &["run_id", "id"];
 
 /// Returns the record's `run_id`, else its `id`, as text; numbers keep their source text.
 pub fn run_id(record: &Json) -> Option<String> {

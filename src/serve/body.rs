@@ -9,8 +9,8 @@
 //! read. A run may nest at most [`MAX_DEPTH`] levels of arrays and objects, as in
 //! `semslo check` (serde_json itself stops at 128).
 //!
-//! NDJSON lines are kept as text: the evaluation reads most of them only partly
-//! ([`crate::engine::LoadedSet::evaluate_passing_text`]) and parses a line in full
+//! NDJSON lines are kept as text. The evaluation reads most of them only partly
+//! ([`crate::engine::LoadedSet::evaluate_passing_text`]). It parses a line in full
 //! with [`read_line`] when it needs the whole record or the reason it is malformed.
 
 use serde_json::Value as Json;

@@ -69,7 +69,7 @@ impl<'t> TextWriter<'t> {
         }
     }
 
-    /// Consumes `byte` after white space.
+    /// Consumes `byte` after white space and returns whether it was there.
     fn eat(&mut self, byte: u8) -> bool {
         self.skip_space();
         let found = self.text.get(self.at) == Some(&byte);
@@ -87,9 +87,6 @@ impl<'t> TextWriter<'t> {
                 if escaped {
                     let decoded: String = serde_json::from_slice(raw).ok()?;
                     write_string(&decoded, out);
-                } else if raw.iter().any(|&byte| byte < 0x20) {
-                    // JSON has no raw control characters; leave such text to serde_json.
-                    return None;
                 } else {
                     out.extend_from_slice(raw);
                 }
@@ -113,7 +110,7 @@ impl<'t> TextWriter<'t> {
         }
     }
 
-    /// Writes an array or object one level deeper, refusing more than [`MAX_DEPTH`] levels.
+    /// Writes an array or object one level deeper, or returns `None` past [`MAX_DEPTH`] levels.
     fn nested(&mut self, out: &mut Vec<u8>, write: fn(&mut Self, &mut Vec<u8>) -> Option<()>) -> Option<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -163,9 +160,6 @@ impl<'t> TextWriter<'t> {
                     let decoded: String = serde_json::from_slice(raw).ok()?;
                     write_string(&decoded, out);
                     Cow::Owned(decoded.into_bytes())
-                } else if raw.iter().any(|&byte| byte < 0x20) {
-                    // JSON has no raw control characters; leave such text to serde_json.
-                    return None;
                 } else {
                     out.extend_from_slice(raw);
                     Cow::Borrowed(&raw[1..raw.len() - 1])
@@ -214,7 +208,7 @@ impl<'t> TextWriter<'t> {
     }
 
     /// Consumes a string and returns its source text, quotes included, and whether
-    /// it has an escape.
+    /// it has an escape. Returns `None` for an unescaped string with a control character.
     fn string(&mut self) -> Option<(&'t [u8], bool)> {
         let start = self.at;
         if self.text.get(start) != Some(&b'"') {
@@ -226,7 +220,13 @@ impl<'t> TextWriter<'t> {
             at += memchr::memchr2(b'"', b'\\', self.text.get(at..)?)?;
             if self.text[at] == b'"' {
                 self.at = at + 1;
-                return Some((&self.text[start..self.at], escaped));
+                let raw = &self.text[start..self.at];
+                // JSON has no raw control characters, so such text is left to serde_json,
+                // which rejects it. An escaped string is decoded by serde_json anyway.
+                if !escaped && raw.iter().any(|&byte| byte < 0x20) {
+                    return None;
+                }
+                return Some((raw, escaped));
             }
             escaped = true;
             at += 2;

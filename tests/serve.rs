@@ -369,6 +369,13 @@ async fn metrics_use_the_documented_names() {
         assert!(sample(&text, series).is_some(), "`{series}` is missing from\n{text}");
     }
     assert_eq!(sample(&text, "semslo_evaluation_seconds_count"), Some(6.0));
+    let bounds: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("semslo_evaluation_seconds_bucket{le=\"")?.split('"').next())
+        .collect();
+    assert_eq!(bounds.first(), Some(&"0.00001"), "{text}");
+    assert!(bounds.contains(&"0.0025") && bounds.contains(&"+Inf"), "{bounds:?}");
+    assert!(bounds.iter().all(|bound| bound.len() <= 8), "bucket bounds carry float noise: {bounds:?}");
     server.shutdown().await.unwrap();
 }
 

@@ -18,9 +18,8 @@ use crate::engine::{ReloadResult, RunVerdicts, SloResult};
 /// Content type of the exposition: the OpenMetrics text format, which Prometheus scrapes.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Upper bounds of the evaluation-time buckets, in seconds: 1, 2.5 and 5 in each decade
-/// from 10 µs to 10 s. Written out rather than computed, so the `le` labels read as
-/// typed (`0.000025`) instead of carrying floating-point noise from repeated products.
+/// Upper bounds of the evaluation-time buckets in seconds: 1, 2.5 and 5 per decade, 10 µs to 10 s.
+/// Written out, so the `le` labels carry no floating-point noise.
 const EVALUATION_BUCKETS: [f64; 19] = [
     0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
     0.5, 1.0, 2.5, 5.0, 10.0,

@@ -4,6 +4,7 @@
 //! regexes and parses literals, and collects every diagnostic of every file. The
 //! set is returned only when no diagnostic is an error.
 
+pub mod fast;
 mod program;
 pub mod projection;
 mod resolve;
@@ -39,6 +40,9 @@ pub struct PolicySet {
     pub tests: Vec<CompiledTest>,
     pub lets: Vec<CompiledLet>,
     pub tables: Vec<Table>,
+    /// The fast form of each rule, in rule order: `None` for a rule that only the
+    /// general evaluator can decide.
+    pub fast_rules: Vec<Option<fast::FastRule>>,
     /// `sha256:` and the hex digest of every policy file and data file the set read.
     pub hash: String,
 }
@@ -488,9 +492,11 @@ impl SetBuilder {
         }
         let digest = self.hasher.finalize();
         let hash = format!("sha256:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let fast_rules = self.rules.iter().map(|rule| fast::compile_rule(rule, &self.lets, &self.tables)).collect();
         Some(PolicySet {
             files: self.files,
             rules: self.rules,
+            fast_rules,
             slos,
             segments: self.segments,
             costs: self.costs,

@@ -13,6 +13,7 @@
 mod context;
 pub mod explain;
 mod expr;
+mod fast;
 mod functions;
 mod provenance;
 pub mod slo;
@@ -136,7 +137,20 @@ pub fn decide_all(set: &PolicySet, record: &Json) -> Vec<RuleVerdict> {
 /// Evaluates every rule of `set` on a projected record without explanations, like
 /// [`decide_all`].
 pub fn decide_all_projected(set: &PolicySet, root: NodeRef<'_>) -> Vec<RuleVerdict> {
-    decide_every_rule(&mut Context::with_record(set, Record::Document(root)))
+    let mut context = None;
+    let mut verdicts = Vec::with_capacity(set.rules.len());
+    for (index, rule) in set.rules.iter().enumerate() {
+        let fast = set.fast_rules[index].as_ref().and_then(|fast| fast::decide(set, fast, root));
+        let verdict = match fast {
+            Some(verdict) => verdict,
+            None => {
+                let context = context.get_or_insert_with(|| Context::with_record(set, Record::Document(root)));
+                decide(context, rule).0
+            }
+        };
+        verdicts.push(RuleVerdict { rule: index, verdict, explanation: None });
+    }
+    verdicts
 }
 
 fn decide_every_rule(context: &mut Context<'_>) -> Vec<RuleVerdict> {

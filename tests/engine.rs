@@ -346,3 +346,36 @@ fn passing_text_handles_json_edge_cases() {
     let partial = assert_text_evaluation_agrees(&engine, &lines.join("\n"));
     assert_eq!(partial, lines.len());
 }
+
+#[test]
+fn fast_rules_match_general_evaluation() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (set, _) = semslo::compile::load(&root.join("policies/procurement"));
+    let set = set.expect("the bundled procurement policy compiles");
+    let fast: Vec<&str> = set
+        .rules
+        .iter()
+        .zip(&set.fast_rules)
+        .filter(|(_, fast)| fast.is_some())
+        .map(|(rule, _)| rule.name.as_str())
+        .collect();
+    // The other two read effective-dated tables, so only the general evaluator decides them.
+    assert_eq!(
+        fast,
+        ["unit_price_within_band", "vendor_chosen_from_current_catalog", "total_matches_lines", "sku_format"]
+    );
+
+    let projection = semslo::compile::projection::Projection::of(&set);
+    let runs = std::fs::read_to_string(root.join("examples/procurement/runs.jsonl")).unwrap();
+    let mut compared = 0;
+    for line in runs.lines() {
+        let general = semslo::eval::decide_all(&set, &serde_json::from_str(line).unwrap());
+        let projected = semslo::batch::decide_text(&set, &projection, line.as_bytes()).unwrap();
+        let verdicts = |verdicts: &[semslo::eval::RuleVerdict]| {
+            verdicts.iter().map(|verdict| verdict.verdict.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(verdicts(&projected), verdicts(&general), "{line}");
+        compared += 1;
+    }
+    assert_eq!(compared, 1000);
+}

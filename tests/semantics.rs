@@ -1111,6 +1111,10 @@ fn evaluation_budget_ends_runaway_rule() {
     let message = error_message(&verdict).unwrap();
     assert_eq!(message, format!("evaluation stopped after {EVALUATION_BUDGET} steps on this run"));
     assert!(elapsed < Duration::from_secs(30), "the rule took {elapsed:?}");
+
+    // The projecting reader's fast evaluation gives up and leaves the error to the general one.
+    let projected = batch::decide_text(&set, &Projection::of(&set), record.to_string().as_bytes()).unwrap();
+    assert_eq!(projected[0].verdict, Verdict::Error);
 }
 
 #[test]
@@ -1123,8 +1127,11 @@ fn evaluation_budget_is_per_rule() {
     let set = compile_ok(&policy, &[]);
 
     let verdicts = eval::evaluate(&set, &json(&record));
+    let projected = batch::decide_text(&set, &Projection::of(&set), record.as_bytes()).unwrap();
 
     let names: Vec<&str> = verdicts.iter().map(|v| v.verdict.as_str()).collect();
+    assert_eq!(names, ["pass", "pass", "pass"]);
+    let names: Vec<&str> = projected.iter().map(|v| v.verdict.as_str()).collect();
     assert_eq!(names, ["pass", "pass", "pass"]);
 }
 

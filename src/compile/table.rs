@@ -92,6 +92,12 @@ impl Table {
         }
     }
 
+    /// Returns the position in [`Self::rows`] of the first row of `key`: the row that
+    /// [`Self::lookup`] finds when the table is not effective-dated.
+    pub fn first_position(&self, key: &str) -> Option<usize> {
+        self.index.get(key).map(|rows| rows[0])
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.index.keys().map(String::as_str)
     }

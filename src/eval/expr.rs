@@ -509,7 +509,7 @@ impl<'a> Context<'a> {
         let held = match tolerance {
             Some(tolerance) => {
                 let tolerance_value = self.eval(tolerance)?;
-                let is_percent = self.is_percent(tolerance);
+                let is_percent = crate::compile::fast::is_percent(&self.set.lets, tolerance);
                 let close = within_tolerance(&l, &r, &tolerance_value, is_percent, node.span, self.text(node.span))?;
                 match op {
                     CompareOp::Equal => close,
@@ -542,15 +542,6 @@ impl<'a> Context<'a> {
         // The general evaluation counts the path's nodes and the constant.
         let member = self.read_document_member_if(left, 1, |member| content(member).is_some())?;
         Some(content(&member) == Some(constant))
-    }
-
-    /// Returns whether a tolerance was written as a percentage, directly or through `let`s.
-    fn is_percent(&self, node: &Node) -> bool {
-        match &node.kind {
-            NodeKind::Constant(Constant::Percent(_)) => true,
-            NodeKind::Let(id) => self.is_percent(&self.set.lets[*id].value),
-            _ => false,
-        }
     }
 
     fn eval_between(
@@ -868,7 +859,7 @@ impl<'a> Context<'a> {
     }
 }
 
-fn constant_value(constant: &Constant) -> Value<'_> {
+pub(super) fn constant_value(constant: &Constant) -> Value<'_> {
     match constant {
         Constant::Null => Value::Null,
         Constant::Bool(b) => Value::Bool(*b),
@@ -965,7 +956,7 @@ pub(super) fn compare_with(
 }
 
 /// `|left - right| <= tolerance`; a percentage tolerance is relative to `right`.
-fn within_tolerance(
+pub(super) fn within_tolerance(
     left: &Value<'_>,
     right: &Value<'_>,
     tolerance: &Value<'_>,

@@ -1,0 +1,247 @@
+//! Rules compiled for the fast evaluation of projected records.
+//!
+//! Most rules compare fields with constants, look keys up in tables and quantify over
+//! lists. For such a rule the compiler keeps a [`FastRule`]: each field path resolved
+//! to a list of member names, each `let` inlined, and nothing else. The batch checker
+//! and the server decide a rule with it when they can. An expression outside this
+//! subset leaves the rule without a fast form, and the general evaluator decides it.
+//! The fast form only chooses which values to compare: the comparisons, arithmetic and
+//! table lookups are the general evaluator's own functions, so both give the same verdicts.
+
+use regex::Regex;
+
+use super::program::{CompiledLet, CompiledRule, Constant, Node, NodeKind, TableId};
+use super::table::Table;
+use crate::syntax::ast::{BinaryOp, CompareOp, QuantifierKind};
+use crate::value::Value;
+
+/// The `when` and `expect` conditions of one rule, in their fast form.
+#[derive(Debug)]
+pub struct FastRule {
+    pub when: Option<Condition>,
+    pub expects: Vec<Condition>,
+}
+
+/// A condition: something true or false.
+#[derive(Debug)]
+pub enum Condition {
+    And(Box<Condition>, Box<Condition>),
+    Or(Box<Condition>, Box<Condition>),
+    Not(Box<Condition>),
+    /// A value that must be a boolean (`outcome.approved`).
+    Value(Operand),
+    Compare {
+        op: CompareOp,
+        left: Operand,
+        right: Operand,
+        tolerance: Option<Tolerance>,
+    },
+    Between {
+        value: Operand,
+        low: Operand,
+        high: Operand,
+        negated: bool,
+    },
+    /// `value in table`, for a table that is not effective-dated.
+    InTable {
+        value: Operand,
+        table: TableId,
+        negated: bool,
+    },
+    /// `matches` and `contains regex`: the regex decides which of the two it is.
+    Regex {
+        value: Operand,
+        regex: Regex,
+        negated: bool,
+    },
+    IsNull {
+        value: Path,
+        negated: bool,
+    },
+    Quantifier {
+        kind: QuantifierKind,
+        list: Path,
+        /// The variable's position in the stack of bound elements.
+        slot: usize,
+        filter: Option<Box<Condition>>,
+        body: Box<Condition>,
+    },
+}
+
+/// `within TOLERANCE`, relative to the right side when written as a percentage.
+#[derive(Debug)]
+pub struct Tolerance {
+    pub value: Operand,
+    pub is_percent: bool,
+}
+
+/// A value: a field, a constant, a table cell or arithmetic on them.
+#[derive(Debug)]
+pub enum Operand {
+    Path(Path),
+    Constant(Constant),
+    /// `table[key].field`, for a table that is not effective-dated.
+    Cell {
+        table: TableId,
+        key: Box<Operand>,
+        /// The field's value in each row of the table, converted once at load.
+        /// `None` for a row without the field.
+        values: Vec<Option<Value<'static>>>,
+    },
+    Arithmetic(BinaryOp, Box<Operand>, Box<Operand>),
+}
+
+/// A field path: member names read from the record or from a quantifier's element.
+#[derive(Debug)]
+pub struct Path {
+    pub base: PathBase,
+    pub fields: Vec<Box<str>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum PathBase {
+    Record,
+    /// The element bound to the quantifier variable in this slot.
+    Element(usize),
+}
+
+/// Compiles `rule` to its fast form, or returns `None` when it uses anything outside
+/// the subset: waivers, effective-dated tables, functions, indexes, `otherwise`, and others.
+pub fn compile_rule(rule: &CompiledRule, lets: &[CompiledLet], tables: &[Table]) -> Option<FastRule> {
+    if !rule.waivers.is_empty() || rule.needs_event_time {
+        return None;
+    }
+    let compiler = Compiler { lets, tables };
+    let when = match &rule.when {
+        Some(node) => Some(compiler.condition(node)?),
+        None => None,
+    };
+    let expects = rule.expects.iter().map(|node| compiler.condition(node)).collect::<Option<Vec<_>>>()?;
+    Some(FastRule { when, expects })
+}
+
+struct Compiler<'s> {
+    lets: &'s [CompiledLet],
+    tables: &'s [Table],
+}
+
+impl<'s> Compiler<'s> {
+    fn condition(&self, node: &Node) -> Option<Condition> {
+        let boxed = |node: &Node| self.condition(node).map(Box::new);
+        Some(match &node.kind {
+            NodeKind::Let(id) => self.condition(&self.lets[*id].value)?,
+            NodeKind::Binary(BinaryOp::And, left, right) => Condition::And(boxed(left)?, boxed(right)?),
+            NodeKind::Binary(BinaryOp::Or, left, right) => Condition::Or(boxed(left)?, boxed(right)?),
+            NodeKind::Not(inner) => Condition::Not(boxed(inner)?),
+            NodeKind::Compare { op, left, right, tolerance } => Condition::Compare {
+                op: *op,
+                left: self.operand(left)?,
+                right: self.operand(right)?,
+                tolerance: match tolerance {
+                    Some(tolerance) => Some(self.tolerance(tolerance)?),
+                    None => None,
+                },
+            },
+            NodeKind::Within { value, tolerance, target } => Condition::Compare {
+                op: CompareOp::Equal,
+                left: self.operand(value)?,
+                right: self.operand(target)?,
+                tolerance: Some(self.tolerance(tolerance)?),
+            },
+            NodeKind::Between { value, low, high, negated } => Condition::Between {
+                value: self.operand(value)?,
+                low: self.operand(low)?,
+                high: self.operand(high)?,
+                negated: *negated,
+            },
+            NodeKind::In { value, collection, negated } => match collection.kind {
+                NodeKind::Table(table) if !self.tables[table].effective => {
+                    Condition::InTable { value: self.operand(value)?, table, negated: *negated }
+                }
+                _ => return None,
+            },
+            NodeKind::Matches { value, regex, negated } | NodeKind::ContainsRegex { value, regex, negated } => {
+                Condition::Regex { value: self.operand(value)?, regex: regex.clone(), negated: *negated }
+            }
+            NodeKind::IsNull { value, negated } => Condition::IsNull { value: self.path(value)?, negated: *negated },
+            NodeKind::Quantifier { kind, binding, body } => Condition::Quantifier {
+                kind: *kind,
+                list: self.path(&binding.collection)?,
+                slot: binding.slot,
+                filter: match &binding.filter {
+                    Some(filter) => Some(boxed(filter)?),
+                    None => None,
+                },
+                body: boxed(body)?,
+            },
+            _ => Condition::Value(self.operand(node)?),
+        })
+    }
+
+    fn operand(&self, node: &Node) -> Option<Operand> {
+        Some(match &node.kind {
+            NodeKind::Let(id) => self.operand(&self.lets[*id].value)?,
+            NodeKind::Constant(constant) => Operand::Constant(constant.clone()),
+            NodeKind::RootField(_) | NodeKind::Field(..) | NodeKind::Local(_) => match &node.kind {
+                NodeKind::Field(base, field) => match &self.through_lets(base).kind {
+                    NodeKind::Lookup(table, key) if !self.tables[*table].effective => Operand::Cell {
+                        table: *table,
+                        key: Box::new(self.operand(key)?),
+                        values: self.tables[*table].rows.iter().map(|row| cell_value(&row.data, field)).collect(),
+                    },
+                    _ => Operand::Path(self.path(node)?),
+                },
+                _ => Operand::Path(self.path(node)?),
+            },
+            NodeKind::Binary(
+                op @ (BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide),
+                l,
+                r,
+            ) => Operand::Arithmetic(*op, Box::new(self.operand(l)?), Box::new(self.operand(r)?)),
+            _ => return None,
+        })
+    }
+
+    /// Returns the expression a chain of `let` names stands for.
+    fn through_lets<'n>(&self, mut node: &'n Node) -> &'n Node
+    where
+        's: 'n,
+    {
+        while let NodeKind::Let(id) = node.kind {
+            node = &self.lets[id].value;
+        }
+        node
+    }
+
+    fn tolerance(&self, node: &Node) -> Option<Tolerance> {
+        Some(Tolerance { value: self.operand(node)?, is_percent: is_percent(self.lets, node) })
+    }
+
+    fn path(&self, node: &Node) -> Option<Path> {
+        match &self.through_lets(node).kind {
+            NodeKind::RootField(name) => Some(Path { base: PathBase::Record, fields: vec![name.as_str().into()] }),
+            NodeKind::Local(slot) => Some(Path { base: PathBase::Element(*slot), fields: Vec::new() }),
+            NodeKind::Field(base, name) => {
+                let mut path = self.path(base)?;
+                path.fields.push(name.as_str().into());
+                Some(path)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Converts the member `field` of a table row as the general evaluator reads it
+/// (`table[key].field`).
+fn cell_value(row: &serde_json::Value, field: &str) -> Option<Value<'static>> {
+    Value::from_owned_json(row.as_object()?.get(field)?.clone()).ok()
+}
+
+/// Returns whether a tolerance was written as a percentage, directly or through `let`s.
+pub fn is_percent(lets: &[CompiledLet], node: &Node) -> bool {
+    match &node.kind {
+        NodeKind::Constant(Constant::Percent(_)) => true,
+        NodeKind::Let(id) => is_percent(lets, &lets[*id].value),
+        _ => false,
+    }
+}

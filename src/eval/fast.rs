@@ -1,0 +1,204 @@
+//! Deciding a rule of a projected record from its fast form ([`FastRule`]).
+//!
+//! The general evaluator pays on every node for what only some runs need: the step
+//! budget, explanations, traces and worded errors. The fast form reads fields by
+//! resolved paths and calls the same comparison, arithmetic and lookup functions. It
+//! gives up (`None`) on anything it cannot decide plainly: a missing field, a type
+//! mismatch, an overflow, a long evaluation. The general evaluator then decides the
+//! rule and words the error, so a verdict never depends on which of the two decided it.
+
+use std::borrow::Cow;
+
+use super::expr::{arithmetic, compare_with, constant_value, within_tolerance};
+use super::{SkipReason, Verdict};
+use crate::compile::fast::{Condition, FastRule, Operand, Path, PathBase};
+use crate::compile::{PolicySet, TableId};
+use crate::diagnostic::Span;
+use crate::document::NodeRef;
+use crate::syntax::ast::{CompareOp, QuantifierKind};
+use crate::value::{Value, key_text};
+
+/// Maximum steps of one rule on one run before the general evaluator takes over. A step
+/// is a condition, a value or a member read, which the general evaluator counts alike.
+/// So a run that comes near [`super::EVALUATION_BUDGET`] is decided there, with its error.
+const STEP_LIMIT: u64 = super::EVALUATION_BUDGET / 8;
+
+/// Decides `rule` on the projected record `root`: pass, fail or skip because its
+/// `when` is false. Returns `None` when the general evaluator must decide.
+pub fn decide<'a>(set: &'a PolicySet, rule: &'a FastRule, root: NodeRef<'a>) -> Option<Verdict> {
+    let mut run = FastRun { set, root, elements: Vec::new(), steps: 0, last_lookup: None };
+    if let Some(when) = &rule.when {
+        if !run.condition(when)? {
+            return Some(Verdict::Skip(SkipReason::ConditionFalse));
+        }
+    }
+    let mut failed = false;
+    for expect in &rule.expects {
+        failed |= !run.condition(expect)?;
+    }
+    Some(if failed { Verdict::Fail } else { Verdict::Pass })
+}
+
+struct FastRun<'a> {
+    set: &'a PolicySet,
+    root: NodeRef<'a>,
+    /// The elements bound to quantifier variables, by slot.
+    elements: Vec<NodeRef<'a>>,
+    steps: u64,
+    /// The last table lookup of a key read from the record, and the position of its row:
+    /// `x in t and t[x].min <= ...` looks the same key up again.
+    last_lookup: Option<(TableId, &'a str, Option<usize>)>,
+}
+
+impl<'a> FastRun<'a> {
+    fn step(&mut self) -> Option<()> {
+        self.steps += 1;
+        (self.steps <= STEP_LIMIT).then_some(())
+    }
+
+    fn condition(&mut self, condition: &'a Condition) -> Option<bool> {
+        self.step()?;
+        match condition {
+            Condition::And(left, right) => Some(self.condition(left)? && self.condition(right)?),
+            Condition::Or(left, right) => Some(self.condition(left)? || self.condition(right)?),
+            Condition::Not(inner) => Some(!self.condition(inner)?),
+            Condition::Value(operand) => match self.operand(operand)? {
+                Value::Bool(value) => Some(value),
+                _ => None,
+            },
+            Condition::Compare { op, left, right, tolerance } => {
+                let (left, right) = (self.operand(left)?, self.operand(right)?);
+                match tolerance {
+                    None => compare_with(*op, &left, &right, Span::default()).ok(),
+                    Some(tolerance) => {
+                        let allowed = self.operand(&tolerance.value)?;
+                        let close =
+                            within_tolerance(&left, &right, &allowed, tolerance.is_percent, Span::default(), "")
+                                .ok()?;
+                        match op {
+                            CompareOp::Equal => Some(close),
+                            CompareOp::NotEqual => Some(!close),
+                            _ => None,
+                        }
+                    }
+                }
+            }
+            Condition::Between { value, low, high, negated } => {
+                let (value, low, high) = (self.operand(value)?, self.operand(low)?, self.operand(high)?);
+                let inside = compare_with(CompareOp::GreaterOrEqual, &value, &low, Span::default()).ok()?
+                    && compare_with(CompareOp::LessOrEqual, &value, &high, Span::default()).ok()?;
+                Some(inside != *negated)
+            }
+            Condition::InTable { value, table, negated } => {
+                let value = self.operand(value)?;
+                let found = match key_text(&value) {
+                    Some(_) => self.position(*table, &value)?.is_some(),
+                    None if matches!(value, Value::Null) => false,
+                    None => return None,
+                };
+                Some(found != *negated)
+            }
+            Condition::Regex { value, regex, negated } => match self.operand(value)? {
+                Value::Text(text) => Some(regex.is_match(&text) != *negated),
+                _ => None,
+            },
+            Condition::IsNull { value, negated } => Some(self.read(value)?.is_null() != *negated),
+            Condition::Quantifier { kind, list, slot, filter, body } => {
+                self.quantifier(*kind, list, *slot, filter.as_deref(), body)
+            }
+        }
+    }
+
+    /// Decides `any`, `all` or `none` over the elements of a list of the record.
+    fn quantifier(
+        &mut self,
+        kind: QuantifierKind,
+        list: &'a Path,
+        slot: usize,
+        filter: Option<&'a Condition>,
+        body: &'a Condition,
+    ) -> Option<bool> {
+        let list = self.read(list)?;
+        if !list.is_list() {
+            return None;
+        }
+        // Inner quantifiers bind later slots. The slot is this quantifier's own, so the
+        // elements of enclosing quantifiers stay bound.
+        if self.elements.len() < slot {
+            return None;
+        }
+        let looking_for = kind != QuantifierKind::All;
+        let mut found = false;
+        for element in list.items() {
+            self.elements.truncate(slot);
+            self.elements.push(element);
+            if let Some(filter) = filter {
+                if !self.condition(filter)? {
+                    continue;
+                }
+            }
+            if self.condition(body)? == looking_for {
+                found = true;
+                break;
+            }
+        }
+        self.elements.truncate(slot);
+        Some(match kind {
+            QuantifierKind::Any => found,
+            QuantifierKind::All | QuantifierKind::None => !found,
+        })
+    }
+
+    fn operand(&mut self, operand: &'a Operand) -> Option<Value<'a>> {
+        self.step()?;
+        match operand {
+            Operand::Path(path) => self.read(path)?.to_value().ok(),
+            Operand::Constant(constant) => Some(constant_value(constant)),
+            Operand::Cell { table, key, values } => {
+                let key = self.operand(key)?;
+                let position = self.position(*table, &key)??;
+                match values[position].as_ref()? {
+                    Value::Text(text) => Some(Value::Text(Cow::Borrowed(text))),
+                    value => Some(value.clone()),
+                }
+            }
+            Operand::Arithmetic(op, left, right) => {
+                let (left, right) = (self.operand(left)?, self.operand(right)?);
+                arithmetic(*op, &left, &right, Span::default(), "").ok()
+            }
+        }
+    }
+
+    /// Returns the position of the row of `key` in `table`, `Some(None)` when the table
+    /// has no such key, and `None` when `key` is no table key (a list, an object).
+    fn position(&mut self, table: TableId, key: &Value<'a>) -> Option<Option<usize>> {
+        let borrowed = match key {
+            Value::Text(Cow::Borrowed(text)) => Some(*text),
+            _ => None,
+        };
+        if let (Some(text), Some((last_table, last_key, position))) = (borrowed, self.last_lookup) {
+            if last_table == table && last_key == text {
+                return Some(position);
+            }
+        }
+        let position = self.set.tables[table].first_position(&key_text(key)?);
+        if let Some(text) = borrowed {
+            self.last_lookup = Some((table, text, position));
+        }
+        Some(position)
+    }
+
+    /// Returns the member a path names, or `None` when it is missing or a step of the
+    /// path is not an object.
+    fn read(&mut self, path: &Path) -> Option<NodeRef<'a>> {
+        self.steps += path.fields.len() as u64;
+        let mut node = match path.base {
+            PathBase::Record => self.root,
+            PathBase::Element(slot) => *self.elements.get(slot)?,
+        };
+        for field in &path.fields {
+            node = node.get(field)?;
+        }
+        Some(node)
+    }
+}

@@ -232,8 +232,10 @@ impl Engine {
 
         lock(&self.shared.status).record(&outcome);
         self.log(&outcome);
-        for observer in lock(&self.shared.observers).iter() {
-            observer(&outcome);
+        if outcome.is_counted() {
+            for observer in lock(&self.shared.observers).iter() {
+                observer(&outcome);
+            }
         }
         outcome
     }
@@ -277,7 +279,8 @@ impl Engine {
     }
 
     /// Calls `observer` after every later reload attempt (from the watcher, the
-    /// server or [`Self::reload`]), on the thread that made it.
+    /// server or [`Self::reload`]), on the thread that made it. The watcher's start-up
+    /// check is passed on only when it found a change ([`ReloadOutcome::is_counted`]).
     pub fn on_reload(&self, observer: impl Fn(&ReloadOutcome) + Send + Sync + 'static) {
         lock(&self.shared.observers).push(Box::new(observer));
     }

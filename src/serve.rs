@@ -114,7 +114,7 @@ pub async fn serve(
     let state = Arc::new(state(engine, Arc::clone(&store), &config));
     let retention_task = tokio::spawn(retention_loop(Arc::downgrade(&state), config.retention_interval));
     let address = listener.local_addr()?;
-    tracing::info!(%address, store = store.location(), "semslo serve listening");
+    tracing::info!(%address, store = store.location(), policy_hash = %state.engine.hash(), "semslo serve listening");
 
     let signal_state = Arc::clone(&state);
     let shutdown = async move {

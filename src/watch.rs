@@ -136,10 +136,12 @@ pub(crate) fn start(engine: Engine, options: WatchOptions) -> Result<WatchHandle
 }
 
 /// Reloads once at start (a change between loading and watching would otherwise be
-/// missed), then once per debounced batch of relevant events, until stopped.
+/// missed), then once per debounced batch of relevant events, until stopped. The
+/// start-up reload counts as a reload only when it finds a change, because a check
+/// the user did not cause should not show up in the reload metrics.
 fn reload_loop(engine: &Engine, messages: &Receiver<Message>) {
     let mut errors = ErrorLog::default();
-    engine.reload_for(ReloadTrigger::Watch);
+    engine.reload_for(ReloadTrigger::WatchStart);
     loop {
         let batch = match messages.recv_timeout(ERROR_LOG_INTERVAL) {
             Ok(Message::Events(batch)) => batch,

@@ -82,6 +82,7 @@ const EXPECTED_CODES: &[(&str, &[&str])] = &[
     ("missing_expect.slo", &["semslo::parse::missing_expect"]),
     ("missing_key_column.slo", &["semslo::load::invalid_data"]),
     ("non_ascii_before_error.slo", &["semslo::parse::unexpected_token", "semslo::check::unknown_function"]),
+    ("prefix_exists.slo", &["semslo::parse::unexpected_token"]),
     ("regex_after_starts_with.slo", &["semslo::parse::regex_not_allowed", "semslo::parse::regex_not_allowed"]),
     (
         "several_check_errors.slo",

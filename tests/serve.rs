@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use semslo::engine::Engine;
+use semslo::input::MAX_DEPTH;
 use semslo::serve::{self, Limits, RunningServer, ServeConfig};
 use semslo::store::Store;
 use semslo::watch::WatchOptions;
@@ -148,6 +149,49 @@ async fn run_without_id_is_rejected() {
     let (status, body) = post(&server, "application/json", r#"{"outcome": {"type": "order"}}"#).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["runs"][0]["status"], "rejected");
+    server.shutdown().await.unwrap();
+}
+
+/// Builds a run nested `depth` levels deep: the run object and `depth - 1` arrays inside it.
+fn nested_run(run_id: &str, depth: usize) -> String {
+    let arrays = depth - 1;
+    format!("{{\"run_id\": \"{run_id}\", \"deep\": {}{}}}", "[".repeat(arrays), "]".repeat(arrays))
+}
+
+#[tokio::test]
+async fn array_rejects_only_too_deep_runs() {
+    let (_, server) = start_default().await;
+    let body = format!(
+        "[{}, {}, {}]",
+        order("d-1", "V-1", "2025-03-01T10:00:00Z"),
+        nested_run("d-2", MAX_DEPTH),
+        nested_run("d-3", MAX_DEPTH + 1)
+    );
+    let (status, body) = post(&server, "application/json", body).await;
+
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    assert_eq!(body["form"], "array");
+    assert_eq!(body["accepted"], 2);
+    assert_eq!(body["rejected"], 1);
+    assert_eq!(body["runs"][1]["status"], "accepted", "a run at the depth limit is read inside an array");
+    let rejected = &body["runs"][2];
+    assert_eq!(rejected["index"], 2);
+    assert_eq!(rejected["status"], "rejected");
+    let reason = rejected["error"].as_str().unwrap();
+    assert!(reason.contains(&format!("nested deeper than {MAX_DEPTH} levels")), "{reason}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn too_deep_single_run_gets_422() {
+    let (_, server) = start_default().await;
+    let (status, body) = post(&server, "application/json", nested_run("deep-1", MAX_DEPTH + 1)).await;
+
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body:#}");
+    assert_eq!(body["form"], "single");
+    assert_eq!(body["runs"][0]["status"], "rejected");
+    let reason = body["runs"][0]["error"].as_str().unwrap();
+    assert!(reason.contains(&format!("nested deeper than {MAX_DEPTH} levels")), "{reason}");
     server.shutdown().await.unwrap();
 }
 
@@ -392,6 +436,53 @@ async fn health_and_readiness_answer() {
     server.shutdown().await.unwrap();
 }
 
+/// Starts watching `engine`'s files and stops again, which waits for the check the
+/// watcher makes when it starts. Call it once the server responds to requests, so
+/// its reload observer is registered.
+async fn watch_start_and_stop(engine: &Engine) {
+    let watch = engine.watch_with(WatchOptions::default()).unwrap();
+    tokio::task::spawn_blocking(move || drop(watch)).await.unwrap();
+}
+
+#[tokio::test]
+async fn fresh_server_counts_no_reloads() {
+    let directory = tempfile::tempdir().unwrap();
+    copy_policy(directory.path());
+    let (engine, server) =
+        start(directory.path(), Arc::new(Store::open_in_memory().unwrap()), ServeConfig::default()).await;
+    let (status, _) = get(&server, "/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+
+    watch_start_and_stop(&engine).await;
+    let text = metrics(&server).await;
+    assert_eq!(sample(&text, r#"semslo_reloads_total{outcome="unchanged"}"#), Some(0.0), "{text}");
+    assert_eq!(sample(&text, r#"semslo_reloads_total{outcome="applied"}"#), Some(0.0), "{text}");
+    let (_, policy) = get(&server, "/v1/policy").await;
+    assert_eq!(policy["reload"]["counts"]["unchanged"], 0, "{policy:#}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn change_before_watching_is_counted() {
+    let directory = tempfile::tempdir().unwrap();
+    copy_policy(directory.path());
+    let (engine, server) =
+        start(directory.path(), Arc::new(Store::open_in_memory().unwrap()), ServeConfig::default()).await;
+    let (status, _) = get(&server, "/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    let slo_file = directory.path().join("orders.slo");
+    let text = std::fs::read_to_string(&slo_file).unwrap();
+    std::fs::write(&slo_file, text.replace("objective 90%", "objective 95%")).unwrap();
+
+    watch_start_and_stop(&engine).await;
+    let text = metrics(&server).await;
+    assert_eq!(sample(&text, r#"semslo_reloads_total{outcome="applied"}"#), Some(1.0), "{text}");
+    let (_, policy) = get(&server, "/v1/policy").await;
+    assert_eq!(policy["reload"]["last"]["trigger"], "watch_start", "{policy:#}");
+    assert_eq!(policy["reload"]["counts"]["applied"], 1, "{policy:#}");
+    server.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn slow_evaluation_times_out_and_stores_nothing() {
     let config = ServeConfig {
@@ -509,16 +600,20 @@ fn binary_serves_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let mut log = BufReader::new(child.stderr.take().unwrap()).lines();
-    let address = log
+    let listening = log
         .by_ref()
         .map_while(Result::ok)
         .find_map(|line| {
             let entry: Json = serde_json::from_str(&line).ok()?;
-            (entry["message"] == "semslo serve listening").then(|| entry["address"].as_str().unwrap().to_string())
+            (entry["message"] == "semslo serve listening").then_some(entry)
         })
         .expect("the server logs its address");
+    let address = listening["address"].as_str().unwrap().to_string();
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (status, ready) = runtime.block_on(send(client().get(format!("http://{address}/readyz"))));
+    assert_eq!(status, StatusCode::OK, "{ready:#}");
+    assert_eq!(listening["policy_hash"], ready["policy_hash"], "the start-up line names the live set: {listening:#}");
     let (status, body) = runtime.block_on(send(
         client()
             .post(format!("http://{address}/v1/runs"))

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use semslo::engine::{Engine, ReloadResult};
+use semslo::engine::{Engine, ReloadResult, ReloadTrigger};
 use semslo::watch::{WatchHandle, WatchOptions};
 
 /// Maximum wait for a change to go live. It is generous because two test processes
@@ -65,8 +65,10 @@ impl Watched {
         let engine = Engine::load(directory.path()).unwrap();
         let handle = engine.watch_with(WatchOptions { debounce }).unwrap();
         let watched = Watched { directory, engine, handle: Some(handle) };
-        // The watcher reloads once at start; wait for it so counts start from there.
-        watched.wait_until("the start-up reload", |engine| engine.reload_status().counts.unchanged >= 1);
+        // The watcher checks the files once at start. Wait for that check, so counts start from there.
+        watched.wait_until("the start-up check", |engine| {
+            engine.reload_status().last.trigger == ReloadTrigger::WatchStart
+        });
         watched
     }
 

@@ -18,6 +18,9 @@ pub enum ReloadTrigger {
     Startup,
     /// A change seen by the file watcher.
     Watch,
+    /// The file watcher's check when it starts, for a change made between loading
+    /// and watching. It counts as a reload only when it finds a change.
+    WatchStart,
     /// A call of [`super::Engine::reload`] (the server's `POST /v1/policy/reload`).
     Request,
 }
@@ -28,6 +31,7 @@ impl ReloadTrigger {
         match self {
             ReloadTrigger::Startup => "startup",
             ReloadTrigger::Watch => "watch",
+            ReloadTrigger::WatchStart => "watch_start",
             ReloadTrigger::Request => "request",
         }
     }
@@ -79,6 +83,15 @@ pub struct ReloadOutcome {
     pub diagnostics: Vec<DiagnosticReport>,
 }
 
+impl ReloadOutcome {
+    /// Returns whether the attempt counts as a reload, in [`ReloadCounts`] and for the
+    /// observers of [`super::Engine::on_reload`]. Every attempt counts except the
+    /// watcher's start-up check when it found no change.
+    pub fn is_counted(&self) -> bool {
+        !(self.trigger == ReloadTrigger::WatchStart && self.outcome == ReloadResult::Unchanged)
+    }
+}
+
 /// A diagnostic in a form that serializes: its code and message, where it points,
 /// and the same text `semslo check` prints.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -110,7 +123,8 @@ impl DiagnosticReport {
     }
 }
 
-/// Reload attempts by how they ended, since the engine was created.
+/// Reload attempts by how they ended, since the engine was created, not counting
+/// the watcher's start-up check when it found no change ([`ReloadOutcome::is_counted`]).
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct ReloadCounts {
     pub applied: u64,
@@ -129,7 +143,7 @@ pub struct ReloadStatus {
     /// The most recent rejected attempt, kept so its diagnostics stay visible until
     /// the files load again (applied or unchanged).
     pub last_rejected: Option<ReloadOutcome>,
-    /// Attempts after startup, by outcome.
+    /// Attempts after startup that count as reloads, by outcome.
     pub counts: ReloadCounts,
 }
 
@@ -154,7 +168,9 @@ impl ReloadStatus {
             }
             ReloadResult::Unchanged => {
                 // The files on disk are the live set again, so an earlier rejection no longer applies.
-                self.counts.unchanged += 1;
+                if outcome.is_counted() {
+                    self.counts.unchanged += 1;
+                }
                 self.last_rejected = None;
             }
             ReloadResult::Rejected => {
@@ -172,7 +188,8 @@ mod tests {
 
     #[test]
     fn trigger_names_match_the_api() {
-        for trigger in [ReloadTrigger::Startup, ReloadTrigger::Watch, ReloadTrigger::Request] {
+        for trigger in [ReloadTrigger::Startup, ReloadTrigger::Watch, ReloadTrigger::WatchStart, ReloadTrigger::Request]
+        {
             assert_eq!(serde_json::to_value(trigger).unwrap(), trigger.as_str());
         }
     }

@@ -6,16 +6,18 @@
 //! array starts with `[`, a body that is one JSON value is one run, and anything
 //! else is read as NDJSON. In NDJSON every line stands alone: a malformed line becomes
 //! a rejected item with its line number and reason, and the other lines are still
-//! read. A run may nest at most [`MAX_DEPTH`] levels of arrays and objects, as in
-//! `semslo check` (serde_json itself stops at 128).
+//! read. A run may nest at most [`MAX_DEPTH`](crate::input::MAX_DEPTH) levels of
+//! arrays and objects, as in `semslo check`: serde_json rejects the 128th level. The
+//! runs of a JSON array are parsed one by one, so the array around them is not
+//! counted as a level, and a run nested too deep is a rejected item while the other
+//! runs are still read.
 //!
 //! NDJSON lines are kept as text. The evaluation reads most of them only partly
 //! ([`crate::engine::LoadedSet::evaluate_passing_text`]). It parses a line in full
 //! with [`read_line`] when it needs the whole record or the reason it is malformed.
 
 use serde_json::Value as Json;
-
-use crate::input::MAX_DEPTH;
+use serde_json::value::RawValue;
 
 /// Form in which the runs were sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,9 +62,9 @@ pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<(BodyForm, Vec<I
         None => return Err("the body holds no runs".to_string()),
         _ if declared_lines => (BodyForm::Lines, lines(body)),
         Some(b'[') => (BodyForm::Array, array(body)?),
-        _ => match serde_json::from_slice::<Json>(body) {
-            Ok(value) => {
-                (BodyForm::Single, vec![Item { index: 0, line: None, record: object(value).map(Record::Parsed) }])
+        _ => match serde_json::from_slice::<&RawValue>(body) {
+            Ok(run) => {
+                (BodyForm::Single, vec![Item { index: 0, line: None, record: read_run(run).map(Record::Parsed) }])
             }
             Err(error) if declared_json && error.to_string().starts_with("trailing characters") => {
                 return Err(format!(
@@ -79,14 +81,27 @@ pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<(BodyForm, Vec<I
     Ok((form, items))
 }
 
+/// Splits a JSON array body into its runs. serde_json checks the syntax of the whole
+/// array here but skips over each run without building it, so that step has no
+/// nesting limit. [`read_run`] then parses each run with the limit.
 fn array(body: &[u8]) -> Result<Vec<Item>, String> {
-    let values: Vec<Json> =
+    let runs: Vec<&RawValue> =
         serde_json::from_slice(body).map_err(|error| format!("the body is not a valid JSON array: {error}"))?;
-    Ok(values
+    Ok(runs
         .into_iter()
         .enumerate()
-        .map(|(index, value)| Item { index, line: None, record: object(value).map(Record::Parsed) })
+        .map(|(index, run)| Item { index, line: None, record: read_run(run).map(Record::Parsed) })
         .collect())
+}
+
+/// Parses one run of a JSON body, or returns the reason it is not a run. The split
+/// already checked the body's syntax, so two errors are left. A run nested deeper than
+/// [`MAX_DEPTH`](crate::input::MAX_DEPTH) gets the reason an NDJSON line gets. A `\u`
+/// escape of a lone surrogate fails here too, because the split does not decode escapes.
+fn read_run(run: &RawValue) -> Result<Json, String> {
+    crate::input::parse_json_text(run.get().as_bytes())
+        .map_err(|reason| format!("the run cannot be read: {reason}"))
+        .and_then(object)
 }
 
 /// Cuts an NDJSON body into its non-blank lines, without parsing them.
@@ -115,11 +130,10 @@ pub fn read_line(text: &[u8], number: usize) -> Result<Json, String> {
         .and_then(|value| object(value).map_err(|reason| format!("line {number}: {reason}")))
 }
 
+/// Returns the value when it is a JSON object. Its depth needs no check here, because
+/// serde_json parsed it with a limit of [`MAX_DEPTH`](crate::input::MAX_DEPTH) levels.
 fn object(value: Json) -> Result<Json, String> {
     match value {
-        Json::Object(_) if depth(&value) > MAX_DEPTH => {
-            Err(format!("the run nests deeper than {MAX_DEPTH} levels of arrays and objects"))
-        }
         Json::Object(_) => Ok(value),
         other => Err(format!("a run is a JSON object, not {}", describe(&other))),
     }
@@ -136,24 +150,37 @@ fn describe(value: &Json) -> &'static str {
     }
 }
 
-/// Counts the levels of arrays and objects in `value`, counting `value` itself.
-fn depth(value: &Json) -> usize {
-    match value {
-        Json::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Json::Object(members) => 1 + members.values().map(depth).max().unwrap_or(0),
-        _ => 0,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::MAX_DEPTH;
 
     #[test]
     fn one_object_is_a_single_run() {
         let (form, items) = parse(br#"{"run_id": "a"}"#, None).unwrap();
         assert_eq!(form, BodyForm::Single);
         assert_eq!(items.len(), 1);
+    }
+
+    #[test]
+    fn array_runs_get_the_depth_limit_each() {
+        let nested = |depth: usize| format!("{{\"a\": {}{}}}", "[".repeat(depth - 1), "]".repeat(depth - 1));
+        let body = format!("[{}, {}, {}]", nested(MAX_DEPTH), nested(MAX_DEPTH + 1), nested(100_000));
+        let (form, items) = parse(body.as_bytes(), Some("application/json")).unwrap();
+        let too_deep = format!("the run cannot be read: nested deeper than {MAX_DEPTH} levels of arrays and objects");
+
+        assert_eq!(form, BodyForm::Array);
+        assert!(matches!(items[0].record, Ok(Record::Parsed(_))), "{:?}", items[0].record);
+        assert_eq!(items[1].record.as_ref().unwrap_err(), &too_deep);
+        assert_eq!(items[2].record.as_ref().unwrap_err(), &too_deep);
+    }
+
+    #[test]
+    fn lone_surrogate_rejects_only_its_run() {
+        let (_, items) = parse(br#"[{"run_id": "a"}, {"run_id": "\uD800"}]"#, None).unwrap();
+        assert!(matches!(items[0].record, Ok(Record::Parsed(_))));
+        let reason = items[1].record.as_ref().unwrap_err();
+        assert!(reason.starts_with("the run cannot be read: unexpected end of hex escape"), "{reason}");
     }
 
     #[test]

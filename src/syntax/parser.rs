@@ -196,6 +196,9 @@ const KEYWORDS: &[&str] = &[
 fn help_for(expected: &[&str], text: &str, position: usize) -> String {
     let rest = &text[position.min(text.len())..];
     let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    if word == "exists" && expected.contains(&"an expression") {
+        return prefix_exists_help(&rest[word.len()..]);
+    }
     if expected.contains(&"a name") && KEYWORDS.contains(&word.as_str()) {
         return format!("`{word}` is a keyword of the language; choose another name");
     }
@@ -218,6 +221,17 @@ fn help_for(expected: &[&str], text: &str, position: usize) -> String {
         return "a value goes here: a field path like `outcome.total`, a literal, or `(...)`".to_string();
     }
     "see docs/language.md for the syntax of policy files".to_string()
+}
+
+/// Suggests the postfix form for `exists PATH`, naming the path written after `exists`
+/// (without brackets around it) when there is one.
+fn prefix_exists_help(after: &str) -> String {
+    let after = after.trim_start();
+    let after = after.strip_prefix('(').unwrap_or(after).trim_start();
+    let path: String =
+        after.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '[' | ']')).collect();
+    let path = if path.is_empty() { "PATH" } else { path.as_str() };
+    format!("`exists` goes after the path it tests: write `{path} exists`, or `{path} not exists` for the opposite")
 }
 
 /// An expression with the depth of its tree, so depth is checked without recursing again.

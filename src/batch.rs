@@ -109,37 +109,27 @@ pub fn check_lines(
         return Ok(());
     }
 
+    // Each worker reads its next chunk under a lock and checks it while the bytes are still
+    // in its core's cache. Slots bound the chunks read but not yet handed on to `jobs × CHUNKS_PER_WORKER`.
+    let input = std::sync::Mutex::new(SharedInput { chunks, next_sequence: 0, failure: None });
     std::thread::scope(|scope| {
-        let (work_sender, work_receiver) = mpsc::sync_channel::<(u64, Chunk)>(jobs * CHUNKS_PER_WORKER);
-        let work_receiver = Arc::new(std::sync::Mutex::new(work_receiver));
         let (result_sender, result_receiver) = mpsc::sync_channel::<(u64, Vec<LineResult>)>(jobs * CHUNKS_PER_WORKER);
+        let (slot_sender, slot_receiver) = mpsc::sync_channel::<()>(jobs * CHUNKS_PER_WORKER);
         for _ in 0..jobs {
-            let work_receiver = Arc::clone(&work_receiver);
             let result_sender = result_sender.clone();
-            let name = Arc::clone(&name);
+            let slot_sender = slot_sender.clone();
+            let (input, name) = (&input, &name);
             scope.spawn(move || {
-                loop {
-                    let next = work_receiver.lock().expect("work queue lock").recv();
-                    let Ok((sequence, chunk)) = next else { break };
-                    let results = check_chunk(set, plan, keep, &name, chunk);
+                while slot_sender.send(()).is_ok() {
+                    let Some((sequence, chunk)) = input.lock().expect("input lock").next() else { break };
+                    let results = check_chunk(set, plan, keep, name, chunk);
                     if result_sender.send((sequence, results)).is_err() {
                         break;
                     }
                 }
             });
         }
-        drop(result_sender);
-
-        let reader_thread = scope.spawn(move || -> io::Result<()> {
-            let mut sequence = 0;
-            while let Some(chunk) = chunks.next_chunk()? {
-                if work_sender.send((sequence, chunk)).is_err() {
-                    break;
-                }
-                sequence += 1;
-            }
-            Ok(())
-        });
+        drop((result_sender, slot_sender));
 
         // Results arrive out of order; hand them on in sequence.
         let mut pending: BTreeMap<u64, Vec<LineResult>> = BTreeMap::new();
@@ -150,11 +140,44 @@ pub fn check_lines(
                 for result in results {
                     sink(result);
                 }
+                // Gives back the slot of the chunk just handed on.
+                let _ = slot_receiver.try_recv();
                 next += 1;
             }
         }
-        reader_thread.join().expect("the reader thread does not panic")
-    })
+    });
+    match input.into_inner().expect("input lock").failure {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// The input shared by the workers of [`check_lines`].
+struct SharedInput<R> {
+    chunks: ChunkReader<R>,
+    next_sequence: u64,
+    /// The first read error. Reading stops there, and the chunks before it are still checked.
+    failure: Option<io::Error>,
+}
+
+impl<R: Read> SharedInput<R> {
+    /// Reads and numbers the next chunk. Returns `None` at the end of the input or after an error.
+    fn next(&mut self) -> Option<(u64, Chunk)> {
+        if self.failure.is_some() {
+            return None;
+        }
+        match self.chunks.next_chunk() {
+            Ok(chunk) => {
+                let sequence = self.next_sequence;
+                self.next_sequence += 1;
+                chunk.map(|chunk| (sequence, chunk))
+            }
+            Err(error) => {
+                self.failure = Some(error);
+                None
+            }
+        }
+    }
 }
 
 /// A run of whole lines and the number of the first.
@@ -347,6 +370,42 @@ mod tests {
         let expected = vec![(1, "pass".to_string()), (2, "pass".to_string()), (3, "fail".to_string())];
         assert_eq!(outcomes(input.as_bytes(), 1), expected);
         assert_eq!(outcomes(input.as_bytes(), 2), expected);
+    }
+
+    /// Returns its bytes, then fails as a disk or a network file system can.
+    struct FailingAfter {
+        bytes: io::Cursor<Vec<u8>>,
+    }
+
+    impl Read for FailingAfter {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            match self.bytes.read(out)? {
+                0 => Err(io::Error::other("the device went away")),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn read_error_keeps_earlier_lines() {
+        let lines: Vec<String> = (0..60_000).map(|i| record(i % 3 - 1)).collect();
+        let input = lines.join("\n") + "\n";
+        let set = policy();
+        let projection = Projection::of(&set);
+        for jobs in [1, 3] {
+            let reader = FailingAfter { bytes: io::Cursor::new(input.as_bytes().to_vec()) };
+            let mut seen = Vec::new();
+            let outcome =
+                check_lines(&set, &projection, &Projection::default(), reader, Arc::from("r"), jobs, |line| {
+                    if let LineResult::Run(run) = line {
+                        seen.push(run.location.line);
+                    }
+                });
+
+            assert_eq!(outcome.unwrap_err().to_string(), "the device went away");
+            assert!(seen.len() >= CHUNK_BYTES / input.len().div_ceil(60_000), "{} lines with {jobs} jobs", seen.len());
+            assert_eq!(seen, (1..=seen.len()).collect::<Vec<_>>(), "lines out of order with {jobs} jobs");
+        }
     }
 
     #[test]

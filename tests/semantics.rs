@@ -395,6 +395,11 @@ fn text_equality_with_constants() {
             r#"{"steps": [{"name": "a"}, {"other": 1}]}"#,
             "error: is missing",
         ),
+        (r#""V-1" == outcome.vendor"#, r#"{"outcome": {"vendor": "V-1"}}"#, "pass"),
+        (r#"outcome.vendor != "V-1""#, r#"{"outcome": {"vendor": "V-\u0032"}}"#, "pass"),
+        (r#"outcome.vendor == "V-1""#, r#"{"outcome": {"vendor": null}}"#, "fail"),
+        (r#"outcome.vendor == "V-1""#, r#"{"outcome": {"vendor": {"id": "V-1"}}}"#, "error: cannot compare object"),
+        ("let blocked = \"V-9\"\nexpect outcome.vendor != blocked", r#"{"outcome": {"vendor": "V-1"}}"#, "pass"),
     ]);
 }
 

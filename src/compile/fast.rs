@@ -13,7 +13,7 @@ use regex::Regex;
 use super::program::{CompiledLet, CompiledRule, Constant, Node, NodeKind, TableId};
 use super::table::Table;
 use crate::syntax::ast::{BinaryOp, CompareOp, QuantifierKind};
-use crate::value::Value;
+use crate::value::{Value, timestamp_text};
 
 /// The `when` and `expect` conditions of one rule, in their fast form.
 #[derive(Debug)]
@@ -35,6 +35,13 @@ pub enum Condition {
         left: Operand,
         right: Operand,
         tolerance: Option<Tolerance>,
+    },
+    /// `path == "text"` or `!=`, for text not shaped like a timestamp. The record's
+    /// source text is compared as it is when it has no escapes.
+    TextEquals {
+        value: Path,
+        text: String,
+        negated: bool,
     },
     Between {
         value: Operand,
@@ -133,21 +140,15 @@ impl<'s> Compiler<'s> {
             NodeKind::Binary(BinaryOp::And, left, right) => Condition::And(boxed(left)?, boxed(right)?),
             NodeKind::Binary(BinaryOp::Or, left, right) => Condition::Or(boxed(left)?, boxed(right)?),
             NodeKind::Not(inner) => Condition::Not(boxed(inner)?),
-            NodeKind::Compare { op, left, right, tolerance } => Condition::Compare {
-                op: *op,
-                left: self.operand(left)?,
-                right: self.operand(right)?,
-                tolerance: match tolerance {
-                    Some(tolerance) => Some(self.tolerance(tolerance)?),
-                    None => None,
-                },
+            NodeKind::Compare { op, left, right, tolerance } => match self.text_comparison(*op, left, right) {
+                Some((value, text)) if tolerance.is_none() => {
+                    Condition::TextEquals { value, text, negated: *op == CompareOp::NotEqual }
+                }
+                _ => self.comparison(*op, left, right, tolerance.as_deref())?,
             },
-            NodeKind::Within { value, tolerance, target } => Condition::Compare {
-                op: CompareOp::Equal,
-                left: self.operand(value)?,
-                right: self.operand(target)?,
-                tolerance: Some(self.tolerance(tolerance)?),
-            },
+            NodeKind::Within { value, tolerance, target } => {
+                self.comparison(CompareOp::Equal, value, target, Some(tolerance))?
+            }
             NodeKind::Between { value, low, high, negated } => Condition::Between {
                 value: self.operand(value)?,
                 low: self.operand(low)?,
@@ -202,7 +203,7 @@ impl<'s> Compiler<'s> {
         })
     }
 
-    /// Returns the expression a chain of `let` names stands for.
+    /// Returns the expression that a chain of `let` names refers to.
     fn through_lets<'n>(&self, mut node: &'n Node) -> &'n Node
     where
         's: 'n,
@@ -213,8 +214,33 @@ impl<'s> Compiler<'s> {
         node
     }
 
-    fn tolerance(&self, node: &Node) -> Option<Tolerance> {
-        Some(Tolerance { value: self.operand(node)?, is_percent: is_percent(self.lets, node) })
+    /// Compiles a comparison, with its tolerance if it has one.
+    fn comparison(&self, op: CompareOp, left: &Node, right: &Node, tolerance: Option<&Node>) -> Option<Condition> {
+        let tolerance = match tolerance {
+            Some(tolerance) => {
+                Some(Tolerance { value: self.operand(tolerance)?, is_percent: is_percent(self.lets, tolerance) })
+            }
+            None => None,
+        };
+        Some(Condition::Compare { op, left: self.operand(left)?, right: self.operand(right)?, tolerance })
+    }
+
+    /// Returns the path and the text of `==` or `!=` between a path and a text constant,
+    /// in either order. A constant shaped like a timestamp is left to the general
+    /// comparison, which compares two such texts as instants.
+    fn text_comparison(&self, op: CompareOp, left: &Node, right: &Node) -> Option<(Path, String)> {
+        if !matches!(op, CompareOp::Equal | CompareOp::NotEqual) {
+            return None;
+        }
+        let (path, constant) = match (&self.through_lets(left).kind, &self.through_lets(right).kind) {
+            (_, NodeKind::Constant(Constant::Text(text))) => (left, text),
+            (NodeKind::Constant(Constant::Text(text)), _) => (right, text),
+            _ => return None,
+        };
+        if timestamp_text(constant).is_some() {
+            return None;
+        }
+        Some((self.path(path)?, constant.clone()))
     }
 
     fn path(&self, node: &Node) -> Option<Path> {

@@ -14,7 +14,7 @@ use super::{SkipReason, Verdict};
 use crate::compile::fast::{Condition, FastRule, Operand, Path, PathBase};
 use crate::compile::{PolicySet, TableId};
 use crate::diagnostic::Span;
-use crate::document::NodeRef;
+use crate::document::{NodeRef, plain_text};
 use crate::syntax::ast::{CompareOp, QuantifierKind};
 use crate::value::{Value, key_text};
 
@@ -82,6 +82,18 @@ impl<'a> FastRun<'a> {
                         }
                     }
                 }
+            }
+            Condition::TextEquals { value, text, negated } => {
+                let member = self.read(value)?;
+                let equal = match member.source_text().and_then(plain_text) {
+                    Some(content) => content == text,
+                    // Escaped text, or not text at all: the general comparison decides.
+                    None => {
+                        let constant = Value::Text(Cow::Borrowed(text));
+                        compare_with(CompareOp::Equal, &member.to_value().ok()?, &constant, Span::default()).ok()?
+                    }
+                };
+                Some(equal != *negated)
             }
             Condition::Between { value, low, high, negated } => {
                 let (value, low, high) = (self.operand(value)?, self.operand(low)?, self.operand(high)?);

@@ -140,7 +140,18 @@ pub fn decide_all_projected(set: &PolicySet, root: NodeRef<'_>) -> Vec<RuleVerdi
     let mut context = None;
     let mut verdicts = Vec::with_capacity(set.rules.len());
     for (index, rule) in set.rules.iter().enumerate() {
-        let fast = set.fast_rules[index].as_ref().and_then(|fast| fast::decide(set, fast, root));
+        let fast = set.fast_rules[index].as_ref().and_then(|fast| {
+            // The general evaluator's context computes the event time once per file and run.
+            let event_time = match fast.needs_event_time {
+                true => {
+                    let context = context.get_or_insert_with(|| Context::with_record(set, Record::Document(root)));
+                    context.begin_rule(rule.file);
+                    Some(context.event_time().ok()?)
+                }
+                false => None,
+            };
+            fast::decide(set, fast, root, event_time)
+        });
         let verdict = match fast {
             Some(verdict) => verdict,
             None => {

@@ -20,6 +20,8 @@ use crate::value::{Value, timestamp_text};
 pub struct FastRule {
     pub when: Option<Condition>,
     pub expects: Vec<Condition>,
+    /// Whether the rule reads an effective-dated table, and so needs the run's event time.
+    pub needs_event_time: bool,
 }
 
 /// A condition: something true or false.
@@ -49,7 +51,7 @@ pub enum Condition {
         high: Operand,
         negated: bool,
     },
-    /// `value in table`, for a table that is not effective-dated.
+    /// `value in table`; for an effective-dated table, among the rows in force at the event time.
     InTable {
         value: Operand,
         table: TableId,
@@ -87,7 +89,7 @@ pub struct Tolerance {
 pub enum Operand {
     Path(Path),
     Constant(Constant),
-    /// `table[key].field`, for a table that is not effective-dated.
+    /// `table[key].field`; for an effective-dated table, of the row in force at the event time.
     Cell {
         table: TableId,
         key: Box<Operand>,
@@ -113,9 +115,9 @@ pub enum PathBase {
 }
 
 /// Compiles `rule` to its fast form, or returns `None` when it uses anything outside
-/// the subset: waivers, effective-dated tables, functions, indexes, `otherwise`, and others.
+/// the subset: waivers, functions, indexes, `otherwise`, `first`, and others.
 pub fn compile_rule(rule: &CompiledRule, lets: &[CompiledLet], tables: &[Table]) -> Option<FastRule> {
-    if !rule.waivers.is_empty() || rule.needs_event_time {
+    if !rule.waivers.is_empty() {
         return None;
     }
     let compiler = Compiler { lets, tables };
@@ -124,7 +126,7 @@ pub fn compile_rule(rule: &CompiledRule, lets: &[CompiledLet], tables: &[Table])
         None => None,
     };
     let expects = rule.expects.iter().map(|node| compiler.condition(node)).collect::<Option<Vec<_>>>()?;
-    Some(FastRule { when, expects })
+    Some(FastRule { when, expects, needs_event_time: rule.needs_event_time })
 }
 
 struct Compiler<'s> {
@@ -156,9 +158,7 @@ impl<'s> Compiler<'s> {
                 negated: *negated,
             },
             NodeKind::In { value, collection, negated } => match collection.kind {
-                NodeKind::Table(table) if !self.tables[table].effective => {
-                    Condition::InTable { value: self.operand(value)?, table, negated: *negated }
-                }
+                NodeKind::Table(table) => Condition::InTable { value: self.operand(value)?, table, negated: *negated },
                 _ => return None,
             },
             NodeKind::Matches { value, regex, negated } | NodeKind::ContainsRegex { value, regex, negated } => {
@@ -185,7 +185,7 @@ impl<'s> Compiler<'s> {
             NodeKind::Constant(constant) => Operand::Constant(constant.clone()),
             NodeKind::RootField(_) | NodeKind::Field(..) | NodeKind::Local(_) => match &node.kind {
                 NodeKind::Field(base, field) => match &self.through_lets(base).kind {
-                    NodeKind::Lookup(table, key) if !self.tables[*table].effective => Operand::Cell {
+                    NodeKind::Lookup(table, key) => Operand::Cell {
                         table: *table,
                         key: Box::new(self.operand(key)?),
                         values: self.tables[*table].rows.iter().map(|row| cell_value(&row.data, field)).collect(),

@@ -79,23 +79,27 @@ impl Table {
     /// Rows in force for `key` at `at` (all rows with that key when the table is not effective-dated).
     pub fn lookup(&self, key: &str, at: Option<DateTime<Utc>>) -> Lookup<'_> {
         let Some(indices) = self.index.get(key) else { return Lookup::Absent };
-        let mut rows = indices.iter().map(|&i| &self.rows[i]);
+        match self.row_in_force(indices, at) {
+            Some(position) => Lookup::Found(&self.rows[position]),
+            None => Lookup::NotInForce { rows: indices.iter().map(|&i| &self.rows[i]).collect() },
+        }
+    }
+
+    /// Returns the position in [`Self::rows`] of the row that [`Self::lookup`] finds for
+    /// `key` at `at`, or `None` when it finds none.
+    pub fn position(&self, key: &str, at: Option<DateTime<Utc>>) -> Option<usize> {
+        self.row_in_force(self.index.get(key)?, at)
+    }
+
+    /// Returns the first of a key's rows (`indices`, in file order) that is in force at `at`.
+    fn row_in_force(&self, indices: &[usize], at: Option<DateTime<Utc>>) -> Option<usize> {
         if !self.effective {
-            return Lookup::Found(rows.next().expect("an indexed key has a row"));
+            return indices.first().copied();
         }
         let at = at.expect("callers pass the event time for effective-dated tables");
         // NOTE: when rows of one key overlap in time, the first in file order wins here;
         // `semslo lint` reports such rows as an error (`semslo::lint::effective_overlap`).
-        match rows.clone().find(|row| row.is_valid_at(at)) {
-            Some(row) => Lookup::Found(row),
-            None => Lookup::NotInForce { rows: rows.collect() },
-        }
-    }
-
-    /// Returns the position in [`Self::rows`] of the first row of `key`: the row that
-    /// [`Self::lookup`] finds when the table is not effective-dated.
-    pub fn first_position(&self, key: &str) -> Option<usize> {
-        self.index.get(key).map(|rows| rows[0])
+        indices.iter().copied().find(|&i| self.rows[i].is_valid_at(at))
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {

@@ -9,6 +9,8 @@
 
 use std::borrow::Cow;
 
+use chrono::{DateTime, Utc};
+
 use super::expr::{arithmetic, compare_with, constant_value, within_tolerance};
 use super::{SkipReason, Verdict};
 use crate::compile::fast::{Condition, FastRule, Operand, Path, PathBase};
@@ -24,9 +26,15 @@ use crate::value::{Value, key_text};
 const STEP_LIMIT: u64 = super::EVALUATION_BUDGET / 8;
 
 /// Decides `rule` on the projected record `root`: pass, fail or skip because its
-/// `when` is false. Returns `None` when the general evaluator must decide.
-pub fn decide<'a>(set: &'a PolicySet, rule: &'a FastRule, root: NodeRef<'a>) -> Option<Verdict> {
-    let mut run = FastRun { set, root, elements: Vec::new(), steps: 0, last_lookup: None };
+/// `when` is false. `event_time` is the run's, for a rule that reads an effective-dated
+/// table. Returns `None` when the general evaluator must decide.
+pub fn decide<'a>(
+    set: &'a PolicySet,
+    rule: &'a FastRule,
+    root: NodeRef<'a>,
+    event_time: Option<DateTime<Utc>>,
+) -> Option<Verdict> {
+    let mut run = FastRun { set, root, event_time, elements: Vec::new(), steps: 0, last_lookup: None };
     if let Some(when) = &rule.when {
         if !run.condition(when)? {
             return Some(Verdict::Skip(SkipReason::ConditionFalse));
@@ -42,6 +50,7 @@ pub fn decide<'a>(set: &'a PolicySet, rule: &'a FastRule, root: NodeRef<'a>) -> 
 struct FastRun<'a> {
     set: &'a PolicySet,
     root: NodeRef<'a>,
+    event_time: Option<DateTime<Utc>>,
     /// The elements bound to quantifier variables, by slot.
     elements: Vec<NodeRef<'a>>,
     steps: u64,
@@ -193,7 +202,9 @@ impl<'a> FastRun<'a> {
                 return Some(position);
             }
         }
-        let position = self.set.tables[table].first_position(&key_text(key)?);
+        let table_data = &self.set.tables[table];
+        let at = if table_data.effective { Some(self.event_time?) } else { None };
+        let position = table_data.position(&key_text(key)?, at);
         if let Some(text) = borrowed {
             self.last_lookup = Some((table, text, position));
         }

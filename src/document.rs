@@ -27,8 +27,9 @@ pub(crate) enum Node<'a> {
     /// A list: its elements are `members[first..first + len]`, with empty keys.
     List { first: u32, len: u32 },
     /// A scalar found where the policy expected an object or list (rules reading into
-    /// it get a type error).
-    Scalar(Json),
+    /// it get a type error). Boxed because such values are rare, and an unboxed
+    /// `serde_json::Value` would more than double the size of every node.
+    Scalar(Box<Json>),
 }
 
 /// The kept fields of one record. The root is the node added last.
@@ -170,7 +171,7 @@ impl<'a> NodeRef<'a> {
     pub fn to_json(&self) -> Json {
         match self.node() {
             Node::Source(text) => source_json(text),
-            Node::Scalar(json) => json.clone(),
+            Node::Scalar(json) => (**json).clone(),
             Node::List { .. } => Json::Array(self.items().map(|item| item.to_json()).collect()),
             Node::Object { .. } => {
                 let mut object = Map::with_capacity(self.len());
@@ -287,6 +288,12 @@ mod tests {
         {
             assert_eq!(source_json(text), serde_json::from_str::<Json>(text).unwrap(), "{text}");
         }
+    }
+
+    #[test]
+    fn nodes_stay_small() {
+        // Every kept value of every line is a node, so their size is read and written per run.
+        assert!(std::mem::size_of::<Node<'_>>() <= 32, "a node takes {} bytes", std::mem::size_of::<Node<'_>>());
     }
 
     #[test]

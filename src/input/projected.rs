@@ -125,19 +125,19 @@ impl<'de: 'a, 'p: 'a, 'a> Visitor<'de> for ContainerVisitor<'p, '_, 'a> {
     }
 
     fn visit_bool<E: de::Error>(self, value: bool) -> Result<NodeId, E> {
-        Ok(self.document.push(Node::Scalar(Json::Bool(value))))
+        Ok(self.document.push(Node::Scalar(Box::new(Json::Bool(value)))))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<NodeId, E> {
-        Ok(self.document.push(Node::Scalar(Json::Null)))
+        Ok(self.document.push(Node::Scalar(Box::new(Json::Null))))
     }
 
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<NodeId, E> {
-        Ok(self.document.push(Node::Scalar(Json::Number(value.into()))))
+        Ok(self.document.push(Node::Scalar(Box::new(Json::Number(value.into())))))
     }
 
     fn visit_i64<E: de::Error>(self, value: i64) -> Result<NodeId, E> {
-        Ok(self.document.push(Node::Scalar(Json::Number(value.into()))))
+        Ok(self.document.push(Node::Scalar(Box::new(Json::Number(value.into())))))
     }
 
     // NOTE: a fraction found where the policy expected an object or list arrives here as
@@ -145,11 +145,11 @@ impl<'de: 'a, 'p: 'a, 'a> Visitor<'de> for ContainerVisitor<'p, '_, 'a> {
     // shown in that error may differ in its last digits from the record.
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<NodeId, E> {
         let json = Number::from_f64(value).map_or(Json::Null, Json::Number);
-        Ok(self.document.push(Node::Scalar(json)))
+        Ok(self.document.push(Node::Scalar(Box::new(json))))
     }
 
     fn visit_str<E: de::Error>(self, value: &str) -> Result<NodeId, E> {
-        Ok(self.document.push(Node::Scalar(Json::String(value.to_string()))))
+        Ok(self.document.push(Node::Scalar(Box::new(Json::String(value.to_string())))))
     }
 }
 

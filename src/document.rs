@@ -20,8 +20,9 @@ pub type NodeId = u32;
 /// One value of a projected record.
 #[derive(Clone, Debug)]
 pub(crate) enum Node<'a> {
-    /// A value kept whole, as its JSON source text (`"V-1"`, `4260.00`, `{"a":1}`).
-    Source(Cow<'a, str>),
+    /// A value kept whole, as its JSON source text (`"V-1"`, `4260.00`, `{"a":1}`), and
+    /// whether it is a string without escapes, whose content is its text between the quotes.
+    Source(Cow<'a, str>, bool),
     /// An object: its kept members are `members[first..first + len]`, in input order.
     Object { first: u32, len: u32 },
     /// A list: its elements are `members[first..first + len]`, with empty keys.
@@ -40,6 +41,9 @@ pub struct Document<'a> {
     pub(crate) members: Vec<(&'a str, NodeId)>,
     /// Members of the containers being parsed, moved to `members` when a container ends.
     pub(crate) pending: Vec<(&'a str, NodeId)>,
+    /// Set by the reader when a value kept as source text may be invalid JSON, so the
+    /// whole line must be checked as the standard reader checks it.
+    pub(crate) needs_full_check: bool,
 }
 
 impl<'a> Document<'a> {
@@ -48,6 +52,7 @@ impl<'a> Document<'a> {
         self.nodes.clear();
         self.members.clear();
         self.pending.clear();
+        self.needs_full_check = false;
     }
 
     /// Returns the root value, or `None` for an empty document.
@@ -93,7 +98,7 @@ impl<'a> NodeRef<'a> {
             Node::Object { first, len } | Node::List { first, len } => {
                 &self.document.members[*first as usize..(*first + *len) as usize]
             }
-            Node::Source(_) | Node::Scalar(_) => &[],
+            Node::Source(..) | Node::Scalar(_) => &[],
         }
     }
 
@@ -117,7 +122,7 @@ impl<'a> NodeRef<'a> {
     /// Returns whether the value is JSON `null`.
     pub fn is_null(&self) -> bool {
         match self.node() {
-            Node::Source(text) => text.trim_ascii() == "null",
+            Node::Source(text, _) => text.trim_ascii() == "null",
             Node::Scalar(json) => json.is_null(),
             Node::Object { .. } | Node::List { .. } => false,
         }
@@ -126,7 +131,16 @@ impl<'a> NodeRef<'a> {
     /// Returns the JSON source text of a value kept whole.
     pub fn source_text(&self) -> Option<&'a str> {
         match self.node() {
-            Node::Source(text) => Some(text),
+            Node::Source(text, _) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Returns the content of a string kept whole when it has no escapes, which the
+    /// reader found while parsing it.
+    pub fn plain_text(&self) -> Option<&'a str> {
+        match self.node() {
+            Node::Source(text, true) => Some(&text[1..text.len() - 1]),
             _ => None,
         }
     }
@@ -163,14 +177,15 @@ impl<'a> NodeRef<'a> {
         match self.node() {
             Node::Object { .. } | Node::List { .. } => Ok(Value::Document(self)),
             Node::Scalar(json) => Value::from_json(json),
-            Node::Source(text) => source_value(text),
+            Node::Source(text, true) => Ok(Value::Text(Cow::Borrowed(&text[1..text.len() - 1]))),
+            Node::Source(text, false) => source_value(text),
         }
     }
 
     /// Converts to an owned JSON value, for reports and messages.
     pub fn to_json(&self) -> Json {
         match self.node() {
-            Node::Source(text) => source_json(text),
+            Node::Source(text, _) => source_json(text),
             Node::Scalar(json) => (**json).clone(),
             Node::List { .. } => Json::Array(self.items().map(|item| item.to_json()).collect()),
             Node::Object { .. } => {
@@ -203,7 +218,7 @@ impl<'a> NodeRef<'a> {
                 Some(element) => Json::Array(self.items().map(|item| item.to_json_kept(element)).collect()),
                 None => self.to_json(),
             },
-            Node::Source(_) | Node::Scalar(_) => self.to_json(),
+            Node::Source(..) | Node::Scalar(_) => self.to_json(),
         }
     }
 }

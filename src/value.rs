@@ -169,10 +169,28 @@ impl<'a> Value<'a> {
 
 /// Parses decimal text as written in JSON or a policy: `14.20`, `-3`, `1e3`, `2.5E-4`.
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    if text.contains(['e', 'E']) {
-        return Decimal::from_scientific(text).ok().map(|d| d.normalize());
+    let decimal = if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text).ok()?.normalize()
+    } else {
+        Decimal::from_str(text).ok()?
+    };
+    // rust_decimal rounds away digits past what it can represent instead of failing, so such
+    // a number stays opaque, as a too large integer does. 29 characters fit 28 digits at most.
+    if text.len() > 29
+        && significant_digits(text.split(['e', 'E']).next()?)
+            != significant_digits(&decimal.mantissa().unsigned_abs().to_string())
+    {
+        return None;
     }
-    Decimal::from_str(text).ok()
+    Some(decimal)
+}
+
+/// Returns the digits of a decimal text without a sign, point, leading or trailing zeros.
+fn significant_digits(text: &str) -> Vec<u8> {
+    let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_digit).collect();
+    let start = digits.iter().position(|&d| d != b'0').unwrap_or(digits.len());
+    let end = digits.iter().rposition(|&d| d != b'0').map_or(start, |last| last + 1);
+    digits[start..end].to_vec()
 }
 
 pub fn decimal_to_json(n: Decimal) -> Json {

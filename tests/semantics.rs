@@ -156,6 +156,12 @@ fn record_number_past_28_digits_errors() {
         ("outcome.n == outcome.n", r#"{"outcome": {"n": 123456789012345678901234567890}}"#, "error: 28 significant"),
         // The huge number is never read, so it does not matter.
         ("outcome.other == 1", r#"{"outcome": {"n": 123456789012345678901234567890, "other": 1}}"#, "pass"),
+        // Digits past what a decimal holds are not rounded away: the number is opaque.
+        ("outcome.n > 1", r#"{"outcome": {"n": 1.0000000000000000000000000000000001}}"#, "error: 28 significant"),
+        ("outcome.n == 1", r#"{"outcome": {"n": 0.99999999999999999999999999999999999}}"#, "error: 28 significant"),
+        // Zeros that add no digit do not count.
+        ("outcome.n == 1.5", r#"{"outcome": {"n": 1.500000000000000000000000000000000000}}"#, "pass"),
+        ("outcome.n > 0", r#"{"outcome": {"n": 0.0000000000000000000000000001}}"#, "pass"),
     ]);
 }
 
@@ -1206,4 +1212,27 @@ fn entered_at_finds_the_step_that_produced_a_value() {
     assert_eq!(entered_at.index, 0);
     assert_eq!(entered_at.path, "output.vendors[1]");
     assert_eq!(entered_at.expression, "outcome.vendor_id");
+}
+
+#[test]
+fn projecting_reader_rejects_invalid_kept_values() {
+    // A value a rule reads is kept as source text, unchecked by the skipping parser: a
+    // lone surrogate, invalid UTF-8 or deep nesting there must reject the line as the
+    // standard reader does, never reach a rule as a wrong value.
+    let set = compile_ok("rule r { expect outcome.vendor == \"V-1\" }", &[]);
+    let projection = Projection::of(&set);
+    let deep = format!("{}{}", "[".repeat(130), "]".repeat(130));
+    let records: Vec<Vec<u8>> = vec![
+        br#"{"outcome": {"vendor": "V-\ud800"}}"#.to_vec(),
+        b"{\"outcome\": {\"vendor\": \"V-\xff\"}}".to_vec(),
+        format!(r#"{{"outcome": {{"vendor": {deep}}}}}"#).into_bytes(),
+    ];
+    for record in &records {
+        let standard = semslo::input::parse_json_line(record).unwrap_err();
+        let projected = batch::decide_text(&set, &projection, record).unwrap_err();
+        assert_eq!(projected, standard, "{}", String::from_utf8_lossy(record));
+    }
+
+    let escaped = batch::decide_text(&set, &projection, br#"{"outcome": {"vendor": "V-\u0031"}}"#).unwrap();
+    assert_eq!(escaped[0].verdict, Verdict::Pass);
 }

@@ -12,7 +12,7 @@ use super::EvalError;
 use super::context::{Context, Local, Record};
 use super::trace::{Observation, RowInfo};
 use crate::compile::{CompiledBinding, Constant, Lookup, Node, NodeKind, Row, Table, TableId};
-use crate::document::{NodeRef, plain_text};
+use crate::document::NodeRef;
 use crate::syntax::ast::{BinaryOp, CompareOp, FindKind, OrderOp, QuantifierKind, TextOp};
 use crate::value::{
     Comparison, JsonRef, Shown, Value, coerce_text, compare, date_start, key_text, loosely_equal, timestamp_text,
@@ -538,7 +538,7 @@ impl<'a> Context<'a> {
         if timestamp_text(constant).is_some() {
             return None;
         }
-        let content = |member: &NodeRef<'a>| member.source_text().and_then(plain_text);
+        let content = |member: &NodeRef<'a>| member.plain_text();
         // The general evaluation counts the path's nodes and the constant.
         let member = self.read_document_member_if(left, 1, |member| content(member).is_some())?;
         Some(content(&member) == Some(constant))

@@ -16,7 +16,7 @@ use super::{SkipReason, Verdict};
 use crate::compile::fast::{Condition, FastRule, Operand, Path, PathBase};
 use crate::compile::{PolicySet, TableId};
 use crate::diagnostic::Span;
-use crate::document::{NodeRef, plain_text};
+use crate::document::NodeRef;
 use crate::syntax::ast::{CompareOp, QuantifierKind};
 use crate::value::{Value, key_text};
 
@@ -94,7 +94,7 @@ impl<'a> FastRun<'a> {
             }
             Condition::TextEquals { value, text, negated } => {
                 let member = self.read(value)?;
-                let equal = match member.source_text().and_then(plain_text) {
+                let equal = match member.plain_text() {
                     Some(content) => content == text,
                     // Escaped text, or not text at all: the general comparison decides.
                     None => {

@@ -54,9 +54,41 @@ impl ReadPlan {
 /// nesting deeper than [`crate::input::MAX_DEPTH`] inside a field no rule reads is
 /// accepted here, while the standard readers reject it (see docs/records.md).
 pub fn parse_into<'a>(text: &'a [u8], plan: &'a ReadPlan, document: &mut Document<'a>) -> Result<(), String> {
-    let mut deserializer = sonic_rs::Deserializer::from_slice(text);
+    // sonic-rs reports invalid UTF-8 only inside the strings it decodes, and values kept as
+    // source text or skipped are not decoded. So the whole line is checked first, once.
+    let text = simdutf8::basic::from_utf8(text).map_err(|_| "the line is not valid UTF-8".to_string())?;
+    let mut deserializer = sonic_rs::Deserializer::from_str(text);
     NodeSeed { plan, document }.deserialize(&mut deserializer).map_err(|e| e.to_string())?;
-    deserializer.end().map_err(|e| e.to_string())
+    deserializer.end().map_err(|e| e.to_string())?;
+    if document.needs_full_check {
+        // A kept value may hide an invalid escape or too deep a nesting: the standard
+        // reader checks the whole line, so the line is rejected exactly when it would be.
+        crate::input::parse_json_line(text.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Returns whether a value kept as source text is a string without escapes. Marks the
+/// document for a check of the whole line when the value may be invalid JSON that
+/// skipping did not check: an escape that does not decode (`\ud800`) or deep nesting.
+fn classify_kept(text: &str, document: &mut Document<'_>) -> bool {
+    let bytes = text.as_bytes();
+    match bytes.first() {
+        Some(b'"') => {
+            let plain = memchr::memchr(b'\\', bytes).is_none();
+            // Decoding the one string is enough to know whether the line is valid.
+            if !plain && serde_json::from_str::<String>(text).is_err() {
+                document.needs_full_check = true;
+            }
+            plain
+        }
+        Some(b'[' | b'{') => {
+            document.needs_full_check |= memchr::memchr(b'\\', bytes).is_some()
+                || memchr::memchr2_iter(b'[', b'{', bytes).count() > crate::input::MAX_DEPTH;
+            false
+        }
+        _ => false,
+    }
 }
 
 /// Parses one JSON text, keeping the parts that `projection` names, as JSON.
@@ -79,7 +111,9 @@ impl<'de: 'a, 'p: 'a, 'a> DeserializeSeed<'de> for NodeSeed<'p, '_, 'a> {
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<NodeId, D::Error> {
         if self.plan.whole {
             let lazy = <LazyValue<'de> as serde::Deserialize>::deserialize(deserializer)?;
-            Ok(self.document.push(Node::Source(lazy.as_raw_cow())))
+            let text = lazy.as_raw_cow();
+            let plain = classify_kept(&text, self.document);
+            Ok(self.document.push(Node::Source(text, plain)))
         } else {
             deserializer.deserialize_any(ContainerVisitor { plan: self.plan, document: self.document })
         }

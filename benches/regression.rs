@@ -45,7 +45,9 @@ fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
 fn generate(root: &Path, runs: usize) -> PathBuf {
     let source = std::fs::read_to_string(root.join("examples/procurement/runs.jsonl")).expect("bundled example runs");
     let lines: Vec<&str> = source.lines().filter(|l| !l.trim().is_empty()).collect();
-    let directory = root.join("target/regression-guard");
+    // Beside the build, as cargo places it: `CARGO_TARGET_DIR` when set, else `target`.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir));
+    let directory = target.join("regression-guard");
     std::fs::create_dir_all(&directory).expect("scratch directory");
     let path = directory.join(format!("runs-{runs}.jsonl"));
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("scratch file"));

@@ -213,6 +213,8 @@ struct SetBuilder {
     lets: Vec<CompiledLet>,
     tables: Vec<Table>,
     rule_heads: Vec<(String, SourceFile, crate::diagnostic::Span)>,
+    /// Rules and SLOs that did not parse, in every file.
+    unparsed: Vec<String>,
     hasher: Sha256,
 }
 
@@ -224,6 +226,7 @@ impl SetBuilder {
         let file_name =
             source.path().file_name().map_or_else(|| source.name().to_string(), |n| n.to_string_lossy().into_owned());
         hash_part(&mut self.hasher, &file_name, source.text().as_bytes());
+        self.unparsed.extend(ast.unparsed.iter().cloned());
         let tables = self.load_tables(source, ast, diagnostics);
 
         let mut lets: HashMap<String, (LetId, types::Ty, bool)> = HashMap::new();
@@ -486,7 +489,8 @@ impl SetBuilder {
             }
         }
         let slos = slo::resolve_slos(std::mem::take(&mut self.slos), &self.rules, diagnostics);
-        let tests = tests::resolve_tests(std::mem::take(&mut self.tests), &self.rules, &slos, diagnostics);
+        let tests =
+            tests::resolve_tests(std::mem::take(&mut self.tests), &self.rules, &slos, &self.unparsed, diagnostics);
         if diagnostics.has_errors() {
             return None;
         }

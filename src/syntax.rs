@@ -40,7 +40,18 @@ fn parse_on_this_thread(source: &SourceFile) -> (PolicyFile, Vec<Diagnostic>) {
     for item in scanned.items {
         if let Err(diagnostic) = parser::parse_item(source, item, &mut file) {
             diagnostics.push(diagnostic);
+            file.unparsed.extend(declared_name(&source.text()[item.start..item.end]));
         }
     }
     (file, diagnostics)
+}
+
+/// Returns the name a `rule NAME` or `slo NAME` item declares, read from its text.
+fn declared_name(item: &str) -> Option<String> {
+    let mut words = item.split_whitespace();
+    if !matches!(words.next(), Some("rule" | "slo")) {
+        return None;
+    }
+    let name: String = words.next()?.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    (!name.is_empty()).then_some(name)
 }

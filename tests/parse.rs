@@ -36,6 +36,7 @@ fn policy_files_match_snapshots() {
 
 /// Every case file and the codes it must report, in order.
 const EXPECTED_CODES: &[(&str, &[&str])] = &[
+    ("broken_rule_named_by_test.slo", &["semslo::parse::unexpected_token"]),
     ("data_file_missing.slo", &["semslo::load::invalid_data"]),
     (
         "data_outside_policy.slo",
@@ -112,6 +113,7 @@ const EXPECTED_CODES: &[(&str, &[&str])] = &[
             "semslo::check::table_as_value",
         ],
     ),
+    ("test_names_unknown_rule.slo", &["semslo::check::unknown_rule"]),
     ("too_deep_brackets.slo", &["semslo::parse::too_deep"]),
     ("too_deep_expression.slo", &["semslo::parse::too_deep"]),
     (

@@ -287,7 +287,7 @@ impl<'a> Scope<'a> {
                 "semslo::check::unknown_name",
                 format!("unknown name `{name}`"),
                 span,
-                format!("did you mean `{close}`? (a name that is not declared is read as a top-level record field)"),
+                format!("did you mean `{close}`? To read the record's field `{name}`, write `record.{name}`"),
             );
         } else if let Some(close) = did_you_mean(name, RECORD_FIELDS.iter().copied()) {
             self.warning(

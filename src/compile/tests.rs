@@ -97,6 +97,7 @@ pub(super) fn resolve_tests(
     pending: Vec<PendingTest>,
     rules: &[CompiledRule],
     slos: &[CompiledSlo],
+    unparsed: &[String],
     diagnostics: &mut Diagnostics,
 ) -> Vec<CompiledTest> {
     let mut tests: Vec<CompiledTest> = Vec::new();
@@ -138,6 +139,8 @@ pub(super) fn resolve_tests(
                     ));
                     continue;
                 }
+                // The rule's syntax error is reported already.
+                (None, None, _) if unparsed.iter().any(|unparsed| unparsed == name) => continue,
                 (None, None, _) => {
                     let names = rules.iter().map(|r| r.name.as_str()).chain(slos.iter().map(|s| s.name.as_str()));
                     let help = match did_you_mean(name, names) {

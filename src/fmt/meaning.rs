@@ -18,7 +18,9 @@ pub fn same_meaning(a: &PolicyFile, b: &PolicyFile) -> bool {
 /// A copy of `file` without layout: spans zeroed, inline JSON reduced to its tokens.
 pub fn erase_layout(file: &PolicyFile) -> PolicyFile {
     let mut file = file.clone();
-    let PolicyFile { name, schema, uses, event_time, lets, segments, rules, slos, costs, tests } = &mut file;
+    // `unparsed` has no layout: it names items, and formatting needs a file that parses.
+    let PolicyFile { name, schema, uses, event_time, lets, segments, rules, slos, costs, tests, unparsed: _ } =
+        &mut file;
     name.iter_mut().for_each(ident);
     schema.iter_mut().for_each(|(_, span)| zero(span));
     uses.iter_mut().for_each(use_declaration);

@@ -23,6 +23,9 @@ pub struct PolicyFile {
     pub slos: Vec<Slo>,
     pub costs: Option<Costs>,
     pub tests: Vec<TestCase>,
+    /// Names of the rules and SLOs whose text did not parse. Their syntax errors are
+    /// reported, so a test that names them is not reported again.
+    pub unparsed: Vec<String>,
 }
 
 /// `test "NAME" { given record ... expect RULE fails ... }`

@@ -342,12 +342,24 @@ pub fn compare(left: &Value<'_>, right: &Value<'_>) -> Comparison {
             equal: left.to_json() == right.to_json() || json_equal(&left.to_json(), &right.to_json()),
         },
         _ => Comparison::Mismatch(format!(
-            "cannot compare {} {} with {} {}",
+            "cannot compare {} {} with {} {}{}",
             left.type_name(),
             Shown(left),
             right.type_name(),
-            Shown(right)
+            Shown(right),
+            conversion_hint(left, right)
         )),
+    }
+}
+
+/// Returns how to make two values of types that do not meet comparable, when a
+/// conversion exists: text and numbers convert into each other.
+fn conversion_hint(left: &Value<'_>, right: &Value<'_>) -> &'static str {
+    match (left, right) {
+        (Value::Text(_), Value::Number(_)) | (Value::Number(_), Value::Text(_)) => {
+            "; convert one side with `number(...)` or `text(...)`"
+        }
+        _ => "",
     }
 }
 

@@ -444,7 +444,7 @@ fn equality_between_text_and_number_is_an_error() {
         (
             "outcome.n == outcome.t",
             r#"{"outcome": {"n": 10, "t": "10"}}"#,
-            "error: cannot compare number `10` with text `10`",
+            "error: cannot compare number `10` with text `10`; convert one side with `number(...)` or `text(...)`",
         ),
         ("outcome.n != outcome.t", r#"{"outcome": {"n": 10, "t": "10"}}"#, "error: cannot compare"),
         ("outcome.t == 10", r#"{"outcome": {"t": "10"}}"#, "error: cannot compare"),

@@ -156,7 +156,7 @@ fn record_number_past_28_digits_errors() {
         ("outcome.n == outcome.n", r#"{"outcome": {"n": 123456789012345678901234567890}}"#, "error: 28 significant"),
         // The huge number is never read, so it does not matter.
         ("outcome.other == 1", r#"{"outcome": {"n": 123456789012345678901234567890, "other": 1}}"#, "pass"),
-        // Digits past what a decimal holds are not rounded away: the number is opaque.
+        // Digits past what a decimal can represent are not rounded away: the number is opaque.
         ("outcome.n > 1", r#"{"outcome": {"n": 1.0000000000000000000000000000000001}}"#, "error: 28 significant"),
         ("outcome.n == 1", r#"{"outcome": {"n": 0.99999999999999999999999999999999999}}"#, "error: 28 significant"),
         // Zeros that add no digit do not count.
@@ -1216,9 +1216,9 @@ fn entered_at_finds_the_step_that_produced_a_value() {
 
 #[test]
 fn projecting_reader_rejects_invalid_kept_values() {
-    // A value a rule reads is kept as source text, unchecked by the skipping parser: a
-    // lone surrogate, invalid UTF-8 or deep nesting there must reject the line as the
-    // standard reader does, never reach a rule as a wrong value.
+    // A value a rule reads is kept as source text, which the skipping parser does not check.
+    // A lone surrogate, invalid UTF-8 or deep nesting there rejects the line as the standard
+    // reader does, so no rule sees a wrong value.
     let set = compile_ok("rule r { expect outcome.vendor == \"V-1\" }", &[]);
     let projection = Projection::of(&set);
     let deep = format!("{}{}", "[".repeat(130), "]".repeat(130));

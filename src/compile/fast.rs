@@ -51,7 +51,7 @@ pub enum Condition {
         high: Operand,
         negated: bool,
     },
-    /// `value in table`; for an effective-dated table, among the rows in force at the event time.
+    /// `value in table`. For an effective-dated table, only rows in force at the event time count.
     InTable {
         value: Operand,
         table: TableId,
@@ -89,7 +89,7 @@ pub struct Tolerance {
 pub enum Operand {
     Path(Path),
     Constant(Constant),
-    /// `table[key].field`; for an effective-dated table, of the row in force at the event time.
+    /// `table[key].field`. For an effective-dated table, the row in force at the event time.
     Cell {
         table: TableId,
         key: Box<Operand>,

@@ -112,8 +112,8 @@ impl<'a> FastRun<'a> {
             }
             Condition::InTable { value, table, negated } => {
                 let value = self.operand(value)?;
-                let found = match key_text(&value) {
-                    Some(_) => self.position(*table, &value)?.is_some(),
+                let found = match self.position(*table, &value) {
+                    Some(position) => position.is_some(),
                     None if matches!(value, Value::Null) => false,
                     None => return None,
                 };

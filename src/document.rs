@@ -22,15 +22,11 @@ pub type NodeId = u32;
 pub(crate) enum Node<'a> {
     /// A value kept whole, as its JSON source text (`"V-1"`, `4260.00`, `{"a":1}`), and
     /// whether it is a string without escapes, whose content is its text between the quotes.
-    Source(Cow<'a, str>, bool),
+    Source(&'a str, bool),
     /// An object: its kept members are `members[first..first + len]`, in input order.
     Object { first: u32, len: u32 },
     /// A list: its elements are `members[first..first + len]`, with empty keys.
     List { first: u32, len: u32 },
-    /// A scalar found where the policy expected an object or list (rules reading into
-    /// it get a type error). Boxed because such values are rare, and an unboxed
-    /// `serde_json::Value` would more than double the size of every node.
-    Scalar(Box<Json>),
 }
 
 /// The kept fields of one record. The root is the node added last.
@@ -41,9 +37,6 @@ pub struct Document<'a> {
     pub(crate) members: Vec<(&'a str, NodeId)>,
     /// Members of the containers being parsed, moved to `members` when a container ends.
     pub(crate) pending: Vec<(&'a str, NodeId)>,
-    /// Set by the reader when a value kept as source text may be invalid JSON, so the
-    /// whole line must be checked as the standard reader checks it.
-    pub(crate) needs_full_check: bool,
 }
 
 impl<'a> Document<'a> {
@@ -52,7 +45,6 @@ impl<'a> Document<'a> {
         self.nodes.clear();
         self.members.clear();
         self.pending.clear();
-        self.needs_full_check = false;
     }
 
     /// Returns the root value, or `None` for an empty document.
@@ -98,7 +90,7 @@ impl<'a> NodeRef<'a> {
             Node::Object { first, len } | Node::List { first, len } => {
                 &self.document.members[*first as usize..(*first + *len) as usize]
             }
-            Node::Source(..) | Node::Scalar(_) => &[],
+            Node::Source(..) => &[],
         }
     }
 
@@ -123,7 +115,6 @@ impl<'a> NodeRef<'a> {
     pub fn is_null(&self) -> bool {
         match self.node() {
             Node::Source(text, _) => text.trim_ascii() == "null",
-            Node::Scalar(json) => json.is_null(),
             Node::Object { .. } | Node::List { .. } => false,
         }
     }
@@ -176,7 +167,6 @@ impl<'a> NodeRef<'a> {
     pub fn to_value(self) -> Result<Value<'a>, NumberOutOfRange> {
         match self.node() {
             Node::Object { .. } | Node::List { .. } => Ok(Value::Document(self)),
-            Node::Scalar(json) => Value::from_json(json),
             Node::Source(text, true) => Ok(Value::Text(Cow::Borrowed(&text[1..text.len() - 1]))),
             Node::Source(text, false) => source_value(text),
         }
@@ -186,7 +176,6 @@ impl<'a> NodeRef<'a> {
     pub fn to_json(&self) -> Json {
         match self.node() {
             Node::Source(text, _) => source_json(text),
-            Node::Scalar(json) => (**json).clone(),
             Node::List { .. } => Json::Array(self.items().map(|item| item.to_json()).collect()),
             Node::Object { .. } => {
                 let mut object = Map::with_capacity(self.len());
@@ -218,7 +207,7 @@ impl<'a> NodeRef<'a> {
                 Some(element) => Json::Array(self.items().map(|item| item.to_json_kept(element)).collect()),
                 None => self.to_json(),
             },
-            Node::Source(..) | Node::Scalar(_) => self.to_json(),
+            Node::Source(..) => self.to_json(),
         }
     }
 }

@@ -1215,18 +1215,20 @@ fn entered_at_finds_the_step_that_produced_a_value() {
 }
 
 #[test]
-fn projecting_reader_rejects_invalid_kept_values() {
-    // A value a rule reads is kept as source text, which the skipping parser does not check.
-    // A lone surrogate, invalid UTF-8 or deep nesting there rejects the line as the standard
-    // reader does, so no rule sees a wrong value.
+fn projecting_reader_rejects_what_the_standard_reader_rejects() {
+    // The projecting reader keeps the fields rules read and skips the rest, checking both.
+    // A lone surrogate, invalid UTF-8 or deep nesting rejects the line with the standard
+    // reader's reason wherever it is, so no rule sees a wrong value and the two readers
+    // count the same lines as rejected.
     let set = compile_ok("rule r { expect outcome.vendor == \"V-1\" }", &[]);
     let projection = Projection::of(&set);
     let deep = format!("{}{}", "[".repeat(130), "]".repeat(130));
-    let records: Vec<Vec<u8>> = vec![
-        br#"{"outcome": {"vendor": "V-\ud800"}}"#.to_vec(),
-        b"{\"outcome\": {\"vendor\": \"V-\xff\"}}".to_vec(),
-        format!(r#"{{"outcome": {{"vendor": {deep}}}}}"#).into_bytes(),
-    ];
+    let mut records: Vec<Vec<u8>> = Vec::new();
+    for field in ["vendor", "unread"] {
+        records.push(format!(r#"{{"outcome": {{"{field}": "V-\ud800"}}}}"#).into_bytes());
+        records.push([format!(r#"{{"outcome": {{"{field}": "V-"#).as_bytes(), b"\xff\"}}"].concat());
+        records.push(format!(r#"{{"outcome": {{"{field}": {deep}}}}}"#).into_bytes());
+    }
     for record in &records {
         let standard = semslo::input::parse_json_line(record).unwrap_err();
         let projected = batch::decide_text(&set, &projection, record).unwrap_err();

@@ -27,8 +27,7 @@ impl<'a> Context<'a> {
     fn document_array_len(&mut self, arg: &'a Node) -> Option<usize> {
         let is_array = |member: &NodeRef<'a>| member.source_text().is_some_and(|text| text.starts_with('['));
         let text = self.read_document_member_if(arg, 0, is_array)?.source_text()?;
-        // The reader has validated the text, so the iterator yields no errors.
-        Some(sonic_rs::to_array_iter(text).count())
+        crate::input::projected::array_len(text)
     }
 
     pub(super) fn eval_call(

@@ -8,12 +8,11 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Number, Value as Json};
-use sonic_rs::LazyValue;
+use serde_json::Value as Json;
 
 use crate::compile::projection::{PathNode, Projection};
 use crate::document::{Document, Node, NodeId, same_key};
+use crate::input::MAX_DEPTH;
 
 /// A [`Projection`] arranged for the reader: the members of each object in a list that
 /// is searched by key length first, which is cheaper than a map for a handful of keys.
@@ -50,44 +49,35 @@ impl ReadPlan {
 /// Parses one JSON text into `document`, which must be empty, keeping the parts that
 /// `plan` names. The record is the document's root.
 ///
-/// NOTE: skipped values are validated but their depth is not limited, so a record
-/// nesting deeper than [`crate::input::MAX_DEPTH`] inside a field no rule reads is
-/// accepted here, while the standard readers reject it (see docs/records.md).
-pub fn parse_into<'a>(text: &'a [u8], plan: &'a ReadPlan, document: &mut Document<'a>) -> Result<(), String> {
-    // sonic-rs reports invalid UTF-8 only inside the strings it decodes, and values kept as
-    // source text or skipped are not decoded. So the whole line is checked first, once.
-    let text = simdutf8::basic::from_utf8(text).map_err(|_| "the line is not valid UTF-8".to_string())?;
-    let mut deserializer = sonic_rs::Deserializer::from_str(text);
-    NodeSeed { plan, document }.deserialize(&mut deserializer).map_err(|e| e.to_string())?;
-    deserializer.end().map_err(|e| e.to_string())?;
-    if document.needs_full_check {
-        // A kept value may hide an invalid escape or too deep a nesting: the standard
-        // reader checks the whole line, so the line is rejected exactly when it would be.
-        crate::input::parse_json_line(text.as_bytes())?;
+/// Every byte is checked as the standard reader ([`crate::input::parse_json_line`])
+/// checks it (UTF-8, string escapes and control characters, number syntax, nesting up
+/// to [`MAX_DEPTH`] levels), including the values that are skipped, so the two readers
+/// accept exactly the same lines. The
+/// error gives only the offset where reading stopped. Callers take the reason from the
+/// standard reader, so a rejected line gets the same message from either reader.
+pub fn parse_into<'a>(text: &'a [u8], plan: &'a ReadPlan, document: &mut Document<'a>) -> Result<(), Malformed> {
+    // The basic validator is the fastest, and reports only whether the line is valid.
+    let text = simdutf8::basic::from_utf8(text).map_err(|_| Malformed { at: 0 })?;
+    let mut reader = Reader { text, bytes: text.as_bytes(), at: 0, depth: 0 };
+    reader.whitespace();
+    reader.value(plan, document)?;
+    reader.whitespace();
+    if reader.at != reader.bytes.len() {
+        return Err(reader.malformed());
     }
     Ok(())
 }
 
-/// Returns whether a value kept as source text is a string without escapes. Marks the
-/// document for a check of the whole line when the value may be invalid JSON that
-/// skipping did not check: an escape that does not decode (`\ud800`) or deep nesting.
-fn classify_kept(text: &str, document: &mut Document<'_>) -> bool {
-    let bytes = text.as_bytes();
-    match bytes.first() {
-        Some(b'"') => {
-            let plain = memchr::memchr(b'\\', bytes).is_none();
-            // Decoding the one string is enough to know whether the line is valid.
-            if !plain && serde_json::from_str::<String>(text).is_err() {
-                document.needs_full_check = true;
-            }
-            plain
-        }
-        Some(b'[' | b'{') => {
-            document.needs_full_check |= memchr::memchr(b'\\', bytes).is_some()
-                || memchr::memchr2_iter(b'[', b'{', bytes).count() > crate::input::MAX_DEPTH;
-            false
-        }
-        _ => false,
+/// The position at which the projecting reader found a line to be invalid JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Malformed {
+    /// Byte offset in the line.
+    pub at: usize,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid JSON at byte {}", self.at)
     }
 }
 
@@ -95,124 +85,377 @@ fn classify_kept(text: &str, document: &mut Document<'_>) -> bool {
 pub fn parse_projected(text: &[u8], projection: &Projection) -> Result<Json, String> {
     let plan = ReadPlan::new(projection);
     let mut document = Document::default();
-    parse_into(text, &plan, &mut document)?;
-    Ok(document.root().map_or(Json::Null, |root| root.to_json()))
-}
-
-/// Reads one value into the document and returns its node.
-struct NodeSeed<'p, 'd, 'a> {
-    plan: &'p ReadPlan,
-    document: &'d mut Document<'a>,
-}
-
-impl<'de: 'a, 'p: 'a, 'a> DeserializeSeed<'de> for NodeSeed<'p, '_, 'a> {
-    type Value = NodeId;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<NodeId, D::Error> {
-        if self.plan.whole {
-            let lazy = <LazyValue<'de> as serde::Deserialize>::deserialize(deserializer)?;
-            let text = lazy.as_raw_cow();
-            let plain = classify_kept(&text, self.document);
-            Ok(self.document.push(Node::Source(text, plain)))
-        } else {
-            deserializer.deserialize_any(ContainerVisitor { plan: self.plan, document: self.document })
-        }
+    match parse_into(text, &plan, &mut document) {
+        Ok(()) => Ok(document.root().map_or(Json::Null, |root| root.to_json())),
+        Err(malformed) => Err(crate::input::parse_json_line(text).err().unwrap_or_else(|| malformed.to_string())),
     }
 }
 
-/// Reads an object or list that the policy navigates into.
-struct ContainerVisitor<'p, 'd, 'a> {
-    plan: &'p ReadPlan,
-    document: &'d mut Document<'a>,
-}
-
-impl<'de: 'a, 'p: 'a, 'a> Visitor<'de> for ContainerVisitor<'p, '_, 'a> {
-    type Value = NodeId;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
+/// Counts the elements of the JSON array `text`, which the reader has already checked,
+/// without converting them; `None` when `text` is not an array.
+pub fn array_len(text: &str) -> Option<usize> {
+    let mut reader = Reader { text, bytes: text.as_bytes(), at: 0, depth: 0 };
+    reader.whitespace();
+    if reader.peek() != Some(b'[') {
+        return None;
     }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NodeId, A::Error> {
-        let start = self.document.pending.len();
-        while let Some(wanted) = map.next_key_seed(KeySeed(self.plan))? {
-            match wanted {
-                Some((name, plan)) => {
-                    let id = map.next_value_seed(NodeSeed { plan, document: &mut *self.document })?;
-                    self.document.pending.push((name, id));
-                }
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+    reader.open().ok()?;
+    if reader.peek() == Some(b']') {
+        return Some(0);
+    }
+    let mut count = 0;
+    loop {
+        reader.skip().ok()?;
+        count += 1;
+        reader.whitespace();
+        match reader.peek() {
+            Some(b',') => {
+                reader.at += 1;
+                reader.whitespace();
             }
+            Some(b']') => return Some(count),
+            _ => return None,
         }
-        Ok(self.document.finish_container(start, true))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NodeId, A::Error> {
-        let start = self.document.pending.len();
-        let element = self.plan.elements.as_deref().unwrap_or(&WHOLE);
-        while let Some(id) = seq.next_element_seed(NodeSeed { plan: element, document: &mut *self.document })? {
-            self.document.pending.push(("", id));
-        }
-        Ok(self.document.finish_container(start, false))
-    }
-
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<NodeId, E> {
-        Ok(self.document.push(Node::Scalar(Box::new(Json::Bool(value)))))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<NodeId, E> {
-        Ok(self.document.push(Node::Scalar(Box::new(Json::Null))))
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<NodeId, E> {
-        Ok(self.document.push(Node::Scalar(Box::new(Json::Number(value.into())))))
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<NodeId, E> {
-        Ok(self.document.push(Node::Scalar(Box::new(Json::Number(value.into())))))
-    }
-
-    // NOTE: a fraction found where the policy expected an object or list arrives here as
-    // an f64. Rules reading into it fail with a type error either way, but the number
-    // shown in that error may differ in its last digits from the record.
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<NodeId, E> {
-        let json = Number::from_f64(value).map_or(Json::Null, Json::Number);
-        Ok(self.document.push(Node::Scalar(Box::new(json))))
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<NodeId, E> {
-        Ok(self.document.push(Node::Scalar(Box::new(Json::String(value.to_string())))))
     }
 }
 
 /// The plan of a value kept whole: list elements that nothing reads into.
 static WHOLE: ReadPlan = ReadPlan { whole: true, fields: Vec::new(), elements: None };
 
-/// Reads an object key and looks it up among the wanted members without allocating.
-struct KeySeed<'p>(&'p ReadPlan);
+/// A cursor over one JSON text. Values the plan names are parsed into the document;
+/// everything else is checked and skipped without building anything.
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+    /// Arrays and objects open around the cursor.
+    depth: usize,
+}
 
-impl<'de, 'p> DeserializeSeed<'de> for KeySeed<'p> {
-    type Value = Option<(&'p str, &'p ReadPlan)>;
+impl<'a> Reader<'a> {
+    fn malformed(&self) -> Malformed {
+        Malformed { at: self.at }
+    }
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(KeyVisitor(self.0))
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    /// Moves past `byte` or fails.
+    fn expect(&mut self, byte: u8) -> Result<(), Malformed> {
+        if self.peek() != Some(byte) {
+            return Err(self.malformed());
+        }
+        self.at += 1;
+        Ok(())
+    }
+
+    #[inline]
+    fn whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// Enters an array or object, counting it against the nesting limit.
+    fn open(&mut self) -> Result<(), Malformed> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.malformed());
+        }
+        self.at += 1;
+        self.whitespace();
+        Ok(())
+    }
+
+    /// Reads the value at the cursor as `plan` directs, and returns its node.
+    fn value(&mut self, plan: &'a ReadPlan, document: &mut Document<'a>) -> Result<NodeId, Malformed> {
+        let start = self.at;
+        if plan.whole || !matches!(self.peek(), Some(b'{' | b'[')) {
+            // A value the rules read, or a scalar where the plan expected a container:
+            // kept as its source text.
+            let plain = if self.peek() == Some(b'"') {
+                !self.string()?
+            } else {
+                self.skip()?;
+                false
+            };
+            return Ok(document.push(Node::Source(&self.text[start..self.at], plain)));
+        }
+        self.open()?;
+        let first = document.pending.len();
+        let is_object = self.bytes[start] == b'{';
+        let close = if is_object { b'}' } else { b']' };
+        if self.peek() == Some(close) {
+            self.at += 1;
+        } else {
+            loop {
+                if is_object {
+                    let wanted = self.key(plan)?;
+                    match wanted {
+                        Some((name, child)) => {
+                            let id = self.value(child, document)?;
+                            document.pending.push((name, id));
+                        }
+                        None => {
+                            self.skip()?;
+                        }
+                    }
+                } else {
+                    let element = plan.elements.as_deref().unwrap_or(&WHOLE);
+                    let id = self.value(element, document)?;
+                    document.pending.push(("", id));
+                }
+                self.whitespace();
+                match self.peek() {
+                    Some(b',') => {
+                        self.at += 1;
+                        self.whitespace();
+                    }
+                    Some(byte) if byte == close => {
+                        self.at += 1;
+                        break;
+                    }
+                    _ => return Err(self.malformed()),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(document.finish_container(first, is_object))
+    }
+
+    /// Reads an object key and the colon after it, and looks the key up among the
+    /// members `plan` wants. A key with escapes is decoded first.
+    fn key(&mut self, plan: &'a ReadPlan) -> Result<Option<(&'a str, &'a ReadPlan)>, Malformed> {
+        if self.peek() != Some(b'"') {
+            return Err(self.malformed());
+        }
+        let start = self.at;
+        let escaped = self.string()?;
+        let wanted = if escaped {
+            let key: String = serde_json::from_str(&self.text[start..self.at]).map_err(|_| Malformed { at: start })?;
+            plan.field(&key)
+        } else {
+            plan.field(&self.text[start + 1..self.at - 1])
+        };
+        self.whitespace();
+        self.expect(b':')?;
+        self.whitespace();
+        Ok(wanted)
+    }
+
+    /// Checks and skips the value at the cursor.
+    fn skip(&mut self) -> Result<(), Malformed> {
+        let base = self.depth;
+        // Bit `n` is set when the container opened `n` levels below the current
+        // one is an object. MAX_DEPTH is below 128, so the bits fit.
+        let mut objects: u128 = 0;
+        loop {
+            // At the start of a value.
+            match self.peek() {
+                Some(byte @ (b'{' | b'[')) => {
+                    self.open()?;
+                    objects = (objects << 1) | u128::from(byte == b'{');
+                    match self.peek() {
+                        Some(b'}') if byte == b'{' => self.close(&mut objects),
+                        Some(b']') if byte == b'[' => self.close(&mut objects),
+                        _ if byte == b'{' => {
+                            self.skip_key()?;
+                            continue;
+                        }
+                        _ => continue,
+                    }
+                }
+                Some(b'"') => {
+                    self.string()?;
+                }
+                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(b't') => self.literal(b"true")?,
+                Some(b'f') => self.literal(b"false")?,
+                Some(b'n') => self.literal(b"null")?,
+                _ => return Err(self.malformed()),
+            }
+            // After a value: close the containers it ends, or move to the next member.
+            loop {
+                if self.depth == base {
+                    return Ok(());
+                }
+                self.whitespace();
+                let in_object = objects & 1 == 1;
+                match self.peek() {
+                    Some(b',') => {
+                        self.at += 1;
+                        self.whitespace();
+                        if in_object {
+                            self.skip_key()?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if in_object => self.close(&mut objects),
+                    Some(b']') if !in_object => self.close(&mut objects),
+                    _ => return Err(self.malformed()),
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, objects: &mut u128) {
+        self.at += 1;
+        self.depth -= 1;
+        *objects >>= 1;
+    }
+
+    /// Checks and skips an object key and the colon after it.
+    fn skip_key(&mut self) -> Result<(), Malformed> {
+        if self.peek() != Some(b'"') {
+            return Err(self.malformed());
+        }
+        self.string()?;
+        self.whitespace();
+        self.expect(b':')?;
+        self.whitespace();
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), Malformed> {
+        if !self.bytes[self.at..].starts_with(word) {
+            return Err(self.malformed());
+        }
+        self.at += word.len();
+        Ok(())
+    }
+
+    /// Checks and skips a number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    fn number(&mut self) -> Result<(), Malformed> {
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.malformed()),
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            self.required_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            self.required_digits()?;
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn required_digits(&mut self) -> Result<(), Malformed> {
+        let start = self.at;
+        self.digits();
+        if self.at == start {
+            return Err(self.malformed());
+        }
+        Ok(())
+    }
+
+    /// Checks and skips the string whose opening quote is at the cursor, and returns
+    /// whether it has escapes. The line is valid UTF-8 already, so only control
+    /// characters and escapes need checking.
+    fn string(&mut self) -> Result<bool, Malformed> {
+        self.at += 1;
+        let mut escaped = false;
+        loop {
+            self.at += special_byte(&self.bytes[self.at..]).ok_or(Malformed { at: self.bytes.len() })?;
+            match self.bytes[self.at] {
+                b'"' => {
+                    self.at += 1;
+                    return Ok(escaped);
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.escape()?;
+                }
+                _ => return Err(self.malformed()),
+            }
+        }
+    }
+
+    /// Checks and skips the escape whose backslash is at the cursor. A `\u` escape of a
+    /// UTF-16 surrogate must be a high one followed by a low one, as the standard
+    /// reader requires when it decodes the string.
+    fn escape(&mut self) -> Result<(), Malformed> {
+        match self.bytes.get(self.at + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                self.at += 2;
+                Ok(())
+            }
+            Some(b'u') => {
+                let unit = self.hex_unit(self.at + 2)?;
+                if (0xDC00..0xE000).contains(&unit) {
+                    return Err(self.malformed());
+                }
+                if (0xD800..0xDC00).contains(&unit) {
+                    let low = match self.bytes.get(self.at + 6..self.at + 8) {
+                        Some(b"\\u") => self.hex_unit(self.at + 8)?,
+                        _ => return Err(self.malformed()),
+                    };
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err(self.malformed());
+                    }
+                    self.at += 12;
+                } else {
+                    self.at += 6;
+                }
+                Ok(())
+            }
+            _ => Err(self.malformed()),
+        }
+    }
+
+    /// Reads the four hex digits at `at` as a UTF-16 code unit.
+    fn hex_unit(&self, at: usize) -> Result<u32, Malformed> {
+        let digits = self.bytes.get(at..at + 4).ok_or(self.malformed())?;
+        digits.iter().try_fold(0, |unit, digit| {
+            let value = (*digit as char).to_digit(16).ok_or(self.malformed())?;
+            Ok(unit * 16 + value)
+        })
     }
 }
 
-struct KeyVisitor<'p>(&'p ReadPlan);
-
-impl<'de, 'p> Visitor<'de> for KeyVisitor<'p> {
-    type Value = Option<(&'p str, &'p ReadPlan)>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
+/// Returns the index of the first `"`, `\` or control character in `bytes`.
+#[inline]
+fn special_byte(bytes: &[u8]) -> Option<usize> {
+    let mut offset = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        };
+        // SSE2 is part of every x86-64 CPU, so no run-time check is needed.
+        while offset + 16 <= bytes.len() {
+            // SAFETY: the 16 bytes from `offset` lie inside `bytes` (checked above), and
+            // the load has no alignment requirement.
+            let mask = unsafe {
+                let block = _mm_loadu_si128(bytes.as_ptr().add(offset).cast::<__m128i>());
+                let quote = _mm_cmpeq_epi8(block, _mm_set1_epi8(b'"' as i8));
+                let backslash = _mm_cmpeq_epi8(block, _mm_set1_epi8(b'\\' as i8));
+                // A byte is a control character when min(byte, 0x1F) is the byte itself.
+                let control = _mm_cmpeq_epi8(_mm_min_epu8(block, _mm_set1_epi8(0x1F)), block);
+                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
+            };
+            if mask != 0 {
+                return Some(offset + mask.trailing_zeros() as usize);
+            }
+            offset += 16;
+        }
     }
-
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.0.field(key))
-    }
+    bytes[offset..].iter().position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20).map(|index| offset + index)
 }
 
 #[cfg(test)]
@@ -265,6 +508,164 @@ mod tests {
         let projection = projection(&["outcome.total"]);
         let value = parse_projected(br#"{"outcome":"cancelled"}"#, &projection).unwrap();
         assert_eq!(value["outcome"], "cancelled");
+    }
+
+    /// Converts `value` to the part of it that `keep` names, as the projecting reader
+    /// should: an independent statement of what the reader keeps.
+    fn project(value: &Json, keep: &PathNode) -> Json {
+        if keep.is_leaf() {
+            return value.clone();
+        }
+        match value {
+            Json::Object(members) => Json::Object(
+                members
+                    .iter()
+                    .filter_map(|(key, member)| keep.fields.get(key).map(|child| (key.clone(), project(member, child))))
+                    .collect(),
+            ),
+            Json::Array(items) => match &keep.elements {
+                Some(element) => Json::Array(items.iter().map(|item| project(item, element)).collect()),
+                None => value.clone(),
+            },
+            scalar => scalar.clone(),
+        }
+    }
+
+    /// Asserts that the projecting reader accepts `text` exactly when the standard reader
+    /// does, and then keeps the part of the standard reader's value that the projection names.
+    fn assert_reads_like_standard(text: &[u8], projection: &Projection) {
+        let standard = crate::input::parse_json_line(text);
+        let plan = ReadPlan::new(projection);
+        let mut document = Document::default();
+        let projected = parse_into(text, &plan, &mut document);
+        let shown = String::from_utf8_lossy(text);
+        match (&standard, projected) {
+            (Ok(value), Ok(())) => {
+                let root = document.root().expect("a root");
+                assert_eq!(root.to_json(), project(value, &projection.root), "{shown}");
+            }
+            // Not an object: the standard reader rejects it, the projecting reader leaves
+            // the check to its callers.
+            (Err(reason), Ok(())) if reason.starts_with("expected a JSON object") => {}
+            (Err(_), Err(_)) => {}
+            (standard, projected) => panic!("standard {standard:?}, projecting {projected:?}: {shown}"),
+        }
+    }
+
+    const RECORD: &str = r#"{"run_id":"r-1","status":"ok","steps":[{"name":"select_vendor","latency_ms":12,"input":{"q":"pumps \"x\"","tags":[1,-2.5e3,true,null,{}]},"output":{"catalog":"approved-2025","score":0.5}},{"name":"quote","output":{"unit_price":4.6E+1,"note":"caf\u00e9 \ud83d\ude00 \n"}}],"outcome":{"vendor":{"id":"V-1","name":"Acme"},"total":-0.0,"sku":"ABC-123456","lines":[[],[0,1]]},"extra":{"a":{"b":[false,"\\\/"]}}}"#;
+
+    fn projections() -> Vec<Projection> {
+        vec![
+            projection(&["outcome.vendor.id", "outcome.total", "steps[].name", "steps[].output.catalog"]),
+            projection(&["run_id", "extra.a", "outcome.lines[]"]),
+            projection(&["steps[].input.q", "steps[].output.note", "missing.field"]),
+        ]
+    }
+
+    #[test]
+    fn reader_matches_standard_on_realistic_record() {
+        for projection in projections() {
+            assert_reads_like_standard(RECORD.as_bytes(), &projection);
+        }
+    }
+
+    #[test]
+    fn reader_matches_standard_on_one_byte_edits() {
+        // Replacing, deleting or inserting one JSON-significant byte anywhere in the record
+        // gives a mix of valid and invalid lines. The reader must agree with serde_json on
+        // every one, in values it keeps and in values it skips.
+        let bytes = RECORD.as_bytes();
+        let specials: &[u8] = b"\"\\{}[],:0-+.eEu tnf\x01\x7f";
+        let projections = projections();
+        let mut rejected = 0;
+        for at in 0..bytes.len() {
+            let mut variants = vec![[&bytes[..at], &bytes[at + 1..]].concat()];
+            for &special in specials {
+                variants.push([&bytes[..at], &[special], &bytes[at + 1..]].concat());
+                variants.push([&bytes[..at], &[special], &bytes[at..]].concat());
+            }
+            for variant in &variants {
+                rejected += usize::from(crate::input::parse_json_line(variant).is_err());
+                for projection in &projections {
+                    assert_reads_like_standard(variant, projection);
+                }
+            }
+        }
+        // Most changes break the record, and some keep it valid: both sides are exercised.
+        assert!(rejected > bytes.len() * 10, "{rejected} rejected");
+    }
+
+    #[test]
+    fn reader_matches_standard_on_edge_cases() {
+        let cases: &[&[u8]] = &[
+            br#"{"a":"\ud800"}"#,
+            br#"{"a":"\udc00"}"#,
+            br#"{"a":"\ud800\ud800"}"#,
+            br#"{"a":"\ud800\u0041"}"#,
+            br#"{"a":"\ud800x"}"#,
+            br#"{"a":"\ud83d\ude00"}"#,
+            br#"{"a":"\u12G4"}"#,
+            br#"{"a":"\u12"}"#,
+            br#"{"a":"\x"}"#,
+            b"{\"a\":\"tab\there\"}",
+            b"{\"a\":\"\xff\"}",
+            b"{\"a\":\"\xc3\xa9\"}",
+            b"{\"a\":1}\x0c",
+            b"\r\n\t {\"a\" : 1 } \r",
+            br#"{"a":01}"#,
+            br#"{"a":-}"#,
+            br#"{"a":-0}"#,
+            br#"{"a":1.}"#,
+            br#"{"a":.5}"#,
+            br#"{"a":1e}"#,
+            br#"{"a":1e+}"#,
+            br#"{"a":1E-5}"#,
+            br#"{"a":1e400}"#,
+            br#"{"a":123456789012345678901234567890}"#,
+            br#"{"a":tru}"#,
+            br#"{"a":nulll}"#,
+            br#"{"a":True}"#,
+            br#"{"a":[1,]}"#,
+            br#"{"a":1,}"#,
+            br#"{"a" 1}"#,
+            br#"{"":1}"#,
+            br#"{"a":1}{"#,
+            br#"{"a":"open}"#,
+            br#"{"a":[1,2}"#,
+            br#"{"a":1"#,
+            br#"{1:1}"#,
+            br#"{"\u0061":"escaped key"}"#,
+            br#"{"a":1,"a":2}"#,
+            b"",
+            b"[1]",
+            b"\"text\"",
+        ];
+        let reading = projection(&["a", "b.c"]);
+        let skipping = projection(&["b"]);
+        for case in cases {
+            assert_reads_like_standard(case, &reading);
+            assert_reads_like_standard(case, &skipping);
+        }
+    }
+
+    #[test]
+    fn nesting_limit_applies_to_skipped_values() {
+        let nested = |levels: usize| format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+        for levels in [MAX_DEPTH - 1, MAX_DEPTH, 200] {
+            for field in ["read", "skipped"] {
+                let text = format!(r#"{{"{field}":{}}}"#, nested(levels));
+                let accepted = parse_projected(text.as_bytes(), &projection(&["read"])).is_ok();
+                assert_eq!(accepted, levels < MAX_DEPTH, "{levels} levels in a {field} field");
+                assert_reads_like_standard(text.as_bytes(), &projection(&["read"]));
+            }
+        }
+    }
+
+    #[test]
+    fn array_len_counts_top_level_elements() {
+        assert_eq!(array_len("[]"), Some(0));
+        assert_eq!(array_len(r#" [1, "a,b", [2, 3], {"c": [4]}] "#), Some(4));
+        assert_eq!(array_len(r#"{"a": 1}"#), None);
     }
 
     #[test]

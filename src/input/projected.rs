@@ -58,12 +58,11 @@ impl ReadPlan {
 pub fn parse_into<'a>(text: &'a [u8], plan: &'a ReadPlan, document: &mut Document<'a>) -> Result<(), Malformed> {
     // The basic validator is the fastest, and reports only whether the line is valid.
     let text = simdutf8::basic::from_utf8(text).map_err(|_| Malformed { at: 0 })?;
-    let mut reader = Reader { text, bytes: text.as_bytes(), at: 0, depth: 0 };
-    reader.whitespace();
-    reader.value(plan, document)?;
-    reader.whitespace();
-    if reader.at != reader.bytes.len() {
-        return Err(reader.malformed());
+    let bytes = text.as_bytes();
+    let (end, _) = read_value(text, whitespace(bytes, 0), 0, plan, document)?;
+    let end = whitespace(bytes, end);
+    if end != bytes.len() {
+        return Err(Malformed { at: end });
     }
     Ok(())
 }
@@ -94,25 +93,22 @@ pub fn parse_projected(text: &[u8], projection: &Projection) -> Result<Json, Str
 /// Counts the elements of the JSON array `text`, which the reader has already checked,
 /// without converting them; `None` when `text` is not an array.
 pub fn array_len(text: &str) -> Option<usize> {
-    let mut reader = Reader { text, bytes: text.as_bytes(), at: 0, depth: 0 };
-    reader.whitespace();
-    if reader.peek() != Some(b'[') {
+    let bytes = text.as_bytes();
+    let mut at = whitespace(bytes, 0);
+    if bytes.get(at) != Some(&b'[') {
         return None;
     }
-    reader.open().ok()?;
-    if reader.peek() == Some(b']') {
+    at = whitespace(bytes, at + 1);
+    if bytes.get(at) == Some(&b']') {
         return Some(0);
     }
     let mut count = 0;
     loop {
-        reader.skip().ok()?;
+        at = skip_value(bytes, at, 1).ok()?;
         count += 1;
-        reader.whitespace();
-        match reader.peek() {
-            Some(b',') => {
-                reader.at += 1;
-                reader.whitespace();
-            }
+        at = whitespace(bytes, at);
+        match bytes.get(at) {
+            Some(b',') => at = whitespace(bytes, at + 1),
             Some(b']') => return Some(count),
             _ => return None,
         }
@@ -122,314 +118,300 @@ pub fn array_len(text: &str) -> Option<usize> {
 /// The plan of a value kept whole: list elements that nothing reads into.
 static WHOLE: ReadPlan = ReadPlan { whole: true, fields: Vec::new(), elements: None };
 
-/// A cursor over one JSON text. Values the plan names are parsed into the document;
-/// everything else is checked and skipped without building anything.
-struct Reader<'a> {
+// The reading functions below take the line and a byte offset, and return the offset
+// after what they read.
+
+/// A member of an object that the plan wants: its name in the plan, and the plan for
+/// its value.
+type WantedMember<'a> = Option<(&'a str, &'a ReadPlan)>;
+
+/// Reads the value at `at` as `plan` directs, and returns the offset after it and its
+/// node. `depth` is the number of arrays and objects open around it. A value the rules
+/// read, or a scalar where the plan expected a container, is kept as its source text.
+/// Everything the plan does not name is checked and skipped without building anything.
+fn read_value<'a>(
     text: &'a str,
-    bytes: &'a [u8],
     at: usize,
-    /// Arrays and objects open around the cursor.
     depth: usize,
+    plan: &'a ReadPlan,
+    document: &mut Document<'a>,
+) -> Result<(usize, NodeId), Malformed> {
+    let bytes = text.as_bytes();
+    let opening = bytes.get(at).copied();
+    if plan.whole || !matches!(opening, Some(b'{' | b'[')) {
+        let (end, plain) = match opening {
+            Some(b'"') => {
+                let (end, escaped) = scan_string(bytes, at)?;
+                (end, !escaped)
+            }
+            _ => (skip_value(bytes, at, depth)?, false),
+        };
+        return Ok((end, document.push(Node::Source(&text[at..end], plain))));
+    }
+
+    let depth = enter(at, depth)?;
+    let is_object = opening == Some(b'{');
+    let close = if is_object { b'}' } else { b']' };
+    let first = document.pending.len();
+    let mut at = whitespace(bytes, at + 1);
+    if bytes.get(at) == Some(&close) {
+        return Ok((at + 1, document.finish_container(first, is_object)));
+    }
+    loop {
+        if is_object {
+            let (after_key, wanted) = read_key(text, at, plan)?;
+            at = match wanted {
+                Some((name, child)) => {
+                    let (after, id) = read_value(text, after_key, depth, child, document)?;
+                    document.pending.push((name, id));
+                    after
+                }
+                None => skip_value(bytes, after_key, depth)?,
+            };
+        } else {
+            let element = plan.elements.as_deref().unwrap_or(&WHOLE);
+            let (after, id) = read_value(text, at, depth, element, document)?;
+            document.pending.push(("", id));
+            at = after;
+        }
+        at = whitespace(bytes, at);
+        match bytes.get(at) {
+            Some(b',') => at = whitespace(bytes, at + 1),
+            Some(&byte) if byte == close => return Ok((at + 1, document.finish_container(first, is_object))),
+            _ => return Err(Malformed { at }),
+        }
+    }
 }
 
-impl<'a> Reader<'a> {
-    fn malformed(&self) -> Malformed {
-        Malformed { at: self.at }
+/// Reads the object key at `at` and the colon after it, and returns the offset of the
+/// value and the member `plan` wants under that key, if any. A key with escapes is
+/// decoded before the lookup.
+fn read_key<'a>(text: &str, at: usize, plan: &'a ReadPlan) -> Result<(usize, WantedMember<'a>), Malformed> {
+    let bytes = text.as_bytes();
+    if bytes.get(at) != Some(&b'"') {
+        return Err(Malformed { at });
     }
+    let (end, escaped) = scan_string(bytes, at)?;
+    let wanted = if escaped {
+        let key: String = serde_json::from_str(&text[at..end]).map_err(|_| Malformed { at })?;
+        plan.field(&key)
+    } else {
+        plan.field(&text[at + 1..end - 1])
+    };
+    Ok((colon(bytes, end)?, wanted))
+}
 
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+/// Counts one more array or object open around `at`, within the nesting limit.
+#[inline]
+fn enter(at: usize, depth: usize) -> Result<usize, Malformed> {
+    if depth >= MAX_DEPTH {
+        return Err(Malformed { at });
     }
+    Ok(depth + 1)
+}
 
-    /// Moves past `byte` or fails.
-    fn expect(&mut self, byte: u8) -> Result<(), Malformed> {
-        if self.peek() != Some(byte) {
-            return Err(self.malformed());
+/// Checks and skips the value at `at`, with `depth` arrays and objects open around it,
+/// and returns the offset after it.
+fn skip_value(bytes: &[u8], mut at: usize, mut depth: usize) -> Result<usize, Malformed> {
+    let base = depth;
+    // Bit `n` is set when the container opened `n` levels inside the innermost open one
+    // is an object. MAX_DEPTH is below 128, so the bits fit.
+    let mut objects: u128 = 0;
+    loop {
+        // At the start of a value.
+        match bytes.get(at).copied() {
+            Some(opening @ (b'{' | b'[')) => {
+                depth = enter(at, depth)?;
+                objects = (objects << 1) | u128::from(opening == b'{');
+                at = whitespace(bytes, at + 1);
+                let close = if opening == b'{' { b'}' } else { b']' };
+                if bytes.get(at) != Some(&close) {
+                    if opening == b'{' {
+                        at = skip_key(bytes, at)?;
+                    }
+                    continue;
+                }
+                at += 1;
+                depth -= 1;
+                objects >>= 1;
+            }
+            Some(b'"') => at = scan_string(bytes, at)?.0,
+            Some(b'-' | b'0'..=b'9') => at = scan_number(bytes, at)?,
+            Some(b't') => at = literal(bytes, at, b"true")?,
+            Some(b'f') => at = literal(bytes, at, b"false")?,
+            Some(b'n') => at = literal(bytes, at, b"null")?,
+            _ => return Err(Malformed { at }),
         }
-        self.at += 1;
-        Ok(())
-    }
-
-    #[inline]
-    fn whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
-            self.at += 1;
+        // After a value: close the containers it ends, or move to the next member.
+        loop {
+            if depth == base {
+                return Ok(at);
+            }
+            at = whitespace(bytes, at);
+            let in_object = objects & 1 == 1;
+            match bytes.get(at) {
+                Some(b',') => {
+                    at = whitespace(bytes, at + 1);
+                    if in_object {
+                        at = skip_key(bytes, at)?;
+                    }
+                    break;
+                }
+                Some(b'}') if in_object => {}
+                Some(b']') if !in_object => {}
+                _ => return Err(Malformed { at }),
+            }
+            at += 1;
+            depth -= 1;
+            objects >>= 1;
         }
     }
+}
 
-    /// Enters an array or object, counting it against the nesting limit.
-    fn open(&mut self) -> Result<(), Malformed> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.malformed());
-        }
-        self.at += 1;
-        self.whitespace();
-        Ok(())
+/// Checks and skips the object key at `at` and the colon after it, and returns the
+/// offset of the value.
+fn skip_key(bytes: &[u8], at: usize) -> Result<usize, Malformed> {
+    if bytes.get(at) != Some(&b'"') {
+        return Err(Malformed { at });
     }
+    let (end, _) = scan_string(bytes, at)?;
+    colon(bytes, end)
+}
 
-    /// Reads the value at the cursor as `plan` directs, and returns its node.
-    fn value(&mut self, plan: &'a ReadPlan, document: &mut Document<'a>) -> Result<NodeId, Malformed> {
-        let start = self.at;
-        if plan.whole || !matches!(self.peek(), Some(b'{' | b'[')) {
-            // A value the rules read, or a scalar where the plan expected a container:
-            // kept as its source text.
-            let plain = if self.peek() == Some(b'"') {
-                !self.string()?
-            } else {
-                self.skip()?;
-                false
+/// Checks and skips the colon after a key, with the whitespace around it.
+#[inline]
+fn colon(bytes: &[u8], at: usize) -> Result<usize, Malformed> {
+    let at = whitespace(bytes, at);
+    if bytes.get(at) != Some(&b':') {
+        return Err(Malformed { at });
+    }
+    Ok(whitespace(bytes, at + 1))
+}
+
+/// Returns the offset of the first byte at or after `at` that is not JSON whitespace.
+#[inline(always)]
+fn whitespace(bytes: &[u8], mut at: usize) -> usize {
+    // Records are mostly compact, and every byte above the space is not whitespace.
+    if bytes.get(at).is_some_and(|&byte| byte > b' ') {
+        return at;
+    }
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(at) {
+        at += 1;
+    }
+    at
+}
+
+fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Result<usize, Malformed> {
+    match bytes.get(at..at + word.len()) {
+        Some(found) if found == word => Ok(at + word.len()),
+        _ => Err(Malformed { at }),
+    }
+}
+
+/// Checks and skips a number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn scan_number(bytes: &[u8], mut at: usize) -> Result<usize, Malformed> {
+    if bytes.get(at) == Some(&b'-') {
+        at += 1;
+    }
+    at = match bytes.get(at) {
+        Some(b'0') => at + 1,
+        Some(b'1'..=b'9') => digits(bytes, at + 1),
+        _ => return Err(Malformed { at }),
+    };
+    if bytes.get(at) == Some(&b'.') {
+        at = required_digits(bytes, at + 1)?;
+    }
+    if let Some(b'e' | b'E') = bytes.get(at) {
+        at += 1;
+        if let Some(b'+' | b'-') = bytes.get(at) {
+            at += 1;
+        }
+        at = required_digits(bytes, at)?;
+    }
+    Ok(at)
+}
+
+#[inline]
+fn digits(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(b'0'..=b'9') = bytes.get(at) {
+        at += 1;
+    }
+    at
+}
+
+fn required_digits(bytes: &[u8], at: usize) -> Result<usize, Malformed> {
+    let end = digits(bytes, at);
+    if end == at {
+        return Err(Malformed { at });
+    }
+    Ok(end)
+}
+
+/// Checks and skips the string whose opening quote is at `at`, and returns the offset
+/// after its closing quote and whether it has escapes. The line is valid UTF-8 already,
+/// so only control characters and escapes need checking. Most strings have no escapes
+/// and end within the first 16 bytes: that case is inlined, the rest is not.
+#[inline(always)]
+fn scan_string(bytes: &[u8], at: usize) -> Result<(usize, bool), Malformed> {
+    let start = at + 1;
+    let special = start + special_byte(&bytes[start..]).ok_or(Malformed { at: bytes.len() })?;
+    if bytes[special] == b'"' {
+        return Ok((special + 1, false));
+    }
+    scan_string_from(bytes, special)
+}
+
+/// Continues [`scan_string`] from the backslash or control character at `at`.
+#[inline(never)]
+fn scan_string_from(bytes: &[u8], mut at: usize) -> Result<(usize, bool), Malformed> {
+    loop {
+        match bytes[at] {
+            b'"' => return Ok((at + 1, true)),
+            b'\\' => at = scan_escape(bytes, at)?,
+            _ => return Err(Malformed { at }),
+        }
+        at += special_byte(&bytes[at..]).ok_or(Malformed { at: bytes.len() })?;
+    }
+}
+
+/// Checks and skips the escape whose backslash is at `at`. A `\u` escape of a UTF-16
+/// surrogate must be a high one followed by a low one, as the standard reader requires
+/// when it decodes the string.
+fn scan_escape(bytes: &[u8], at: usize) -> Result<usize, Malformed> {
+    match bytes.get(at + 1) {
+        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 2),
+        Some(b'u') => {
+            let unit = hex_unit(bytes, at + 2)?;
+            if (0xDC00..0xE000).contains(&unit) {
+                return Err(Malformed { at });
+            }
+            if !(0xD800..0xDC00).contains(&unit) {
+                return Ok(at + 6);
+            }
+            let low = match bytes.get(at + 6..at + 8) {
+                Some(b"\\u") => hex_unit(bytes, at + 8)?,
+                _ => return Err(Malformed { at }),
             };
-            return Ok(document.push(Node::Source(&self.text[start..self.at], plain)));
-        }
-        self.open()?;
-        let first = document.pending.len();
-        let is_object = self.bytes[start] == b'{';
-        let close = if is_object { b'}' } else { b']' };
-        if self.peek() == Some(close) {
-            self.at += 1;
-        } else {
-            loop {
-                if is_object {
-                    let wanted = self.key(plan)?;
-                    match wanted {
-                        Some((name, child)) => {
-                            let id = self.value(child, document)?;
-                            document.pending.push((name, id));
-                        }
-                        None => {
-                            self.skip()?;
-                        }
-                    }
-                } else {
-                    let element = plan.elements.as_deref().unwrap_or(&WHOLE);
-                    let id = self.value(element, document)?;
-                    document.pending.push(("", id));
-                }
-                self.whitespace();
-                match self.peek() {
-                    Some(b',') => {
-                        self.at += 1;
-                        self.whitespace();
-                    }
-                    Some(byte) if byte == close => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return Err(self.malformed()),
-                }
+            if !(0xDC00..0xE000).contains(&low) {
+                return Err(Malformed { at });
             }
+            Ok(at + 12)
         }
-        self.depth -= 1;
-        Ok(document.finish_container(first, is_object))
+        _ => Err(Malformed { at }),
     }
+}
 
-    /// Reads an object key and the colon after it, and looks the key up among the
-    /// members `plan` wants. A key with escapes is decoded first.
-    fn key(&mut self, plan: &'a ReadPlan) -> Result<Option<(&'a str, &'a ReadPlan)>, Malformed> {
-        if self.peek() != Some(b'"') {
-            return Err(self.malformed());
-        }
-        let start = self.at;
-        let escaped = self.string()?;
-        let wanted = if escaped {
-            let key: String = serde_json::from_str(&self.text[start..self.at]).map_err(|_| Malformed { at: start })?;
-            plan.field(&key)
-        } else {
-            plan.field(&self.text[start + 1..self.at - 1])
-        };
-        self.whitespace();
-        self.expect(b':')?;
-        self.whitespace();
-        Ok(wanted)
-    }
-
-    /// Checks and skips the value at the cursor.
-    fn skip(&mut self) -> Result<(), Malformed> {
-        let base = self.depth;
-        // Bit `n` is set when the container opened `n` levels below the current
-        // one is an object. MAX_DEPTH is below 128, so the bits fit.
-        let mut objects: u128 = 0;
-        loop {
-            // At the start of a value.
-            match self.peek() {
-                Some(byte @ (b'{' | b'[')) => {
-                    self.open()?;
-                    objects = (objects << 1) | u128::from(byte == b'{');
-                    match self.peek() {
-                        Some(b'}') if byte == b'{' => self.close(&mut objects),
-                        Some(b']') if byte == b'[' => self.close(&mut objects),
-                        _ if byte == b'{' => {
-                            self.skip_key()?;
-                            continue;
-                        }
-                        _ => continue,
-                    }
-                }
-                Some(b'"') => {
-                    self.string()?;
-                }
-                Some(b'-' | b'0'..=b'9') => self.number()?,
-                Some(b't') => self.literal(b"true")?,
-                Some(b'f') => self.literal(b"false")?,
-                Some(b'n') => self.literal(b"null")?,
-                _ => return Err(self.malformed()),
-            }
-            // After a value: close the containers it ends, or move to the next member.
-            loop {
-                if self.depth == base {
-                    return Ok(());
-                }
-                self.whitespace();
-                let in_object = objects & 1 == 1;
-                match self.peek() {
-                    Some(b',') => {
-                        self.at += 1;
-                        self.whitespace();
-                        if in_object {
-                            self.skip_key()?;
-                        }
-                        break;
-                    }
-                    Some(b'}') if in_object => self.close(&mut objects),
-                    Some(b']') if !in_object => self.close(&mut objects),
-                    _ => return Err(self.malformed()),
-                }
-            }
-        }
-    }
-
-    fn close(&mut self, objects: &mut u128) {
-        self.at += 1;
-        self.depth -= 1;
-        *objects >>= 1;
-    }
-
-    /// Checks and skips an object key and the colon after it.
-    fn skip_key(&mut self) -> Result<(), Malformed> {
-        if self.peek() != Some(b'"') {
-            return Err(self.malformed());
-        }
-        self.string()?;
-        self.whitespace();
-        self.expect(b':')?;
-        self.whitespace();
-        Ok(())
-    }
-
-    fn literal(&mut self, word: &[u8]) -> Result<(), Malformed> {
-        if !self.bytes[self.at..].starts_with(word) {
-            return Err(self.malformed());
-        }
-        self.at += word.len();
-        Ok(())
-    }
-
-    /// Checks and skips a number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-    fn number(&mut self) -> Result<(), Malformed> {
-        if self.peek() == Some(b'-') {
-            self.at += 1;
-        }
-        match self.peek() {
-            Some(b'0') => self.at += 1,
-            Some(b'1'..=b'9') => self.digits(),
-            _ => return Err(self.malformed()),
-        }
-        if self.peek() == Some(b'.') {
-            self.at += 1;
-            self.required_digits()?;
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.at += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.at += 1;
-            }
-            self.required_digits()?;
-        }
-        Ok(())
-    }
-
-    fn digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.at += 1;
-        }
-    }
-
-    fn required_digits(&mut self) -> Result<(), Malformed> {
-        let start = self.at;
-        self.digits();
-        if self.at == start {
-            return Err(self.malformed());
-        }
-        Ok(())
-    }
-
-    /// Checks and skips the string whose opening quote is at the cursor, and returns
-    /// whether it has escapes. The line is valid UTF-8 already, so only control
-    /// characters and escapes need checking.
-    fn string(&mut self) -> Result<bool, Malformed> {
-        self.at += 1;
-        let mut escaped = false;
-        loop {
-            self.at += special_byte(&self.bytes[self.at..]).ok_or(Malformed { at: self.bytes.len() })?;
-            match self.bytes[self.at] {
-                b'"' => {
-                    self.at += 1;
-                    return Ok(escaped);
-                }
-                b'\\' => {
-                    escaped = true;
-                    self.escape()?;
-                }
-                _ => return Err(self.malformed()),
-            }
-        }
-    }
-
-    /// Checks and skips the escape whose backslash is at the cursor. A `\u` escape of a
-    /// UTF-16 surrogate must be a high one followed by a low one, as the standard
-    /// reader requires when it decodes the string.
-    fn escape(&mut self) -> Result<(), Malformed> {
-        match self.bytes.get(self.at + 1) {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                self.at += 2;
-                Ok(())
-            }
-            Some(b'u') => {
-                let unit = self.hex_unit(self.at + 2)?;
-                if (0xDC00..0xE000).contains(&unit) {
-                    return Err(self.malformed());
-                }
-                if (0xD800..0xDC00).contains(&unit) {
-                    let low = match self.bytes.get(self.at + 6..self.at + 8) {
-                        Some(b"\\u") => self.hex_unit(self.at + 8)?,
-                        _ => return Err(self.malformed()),
-                    };
-                    if !(0xDC00..0xE000).contains(&low) {
-                        return Err(self.malformed());
-                    }
-                    self.at += 12;
-                } else {
-                    self.at += 6;
-                }
-                Ok(())
-            }
-            _ => Err(self.malformed()),
-        }
-    }
-
-    /// Reads the four hex digits at `at` as a UTF-16 code unit.
-    fn hex_unit(&self, at: usize) -> Result<u32, Malformed> {
-        let digits = self.bytes.get(at..at + 4).ok_or(self.malformed())?;
-        digits.iter().try_fold(0, |unit, digit| {
-            let value = (*digit as char).to_digit(16).ok_or(self.malformed())?;
-            Ok(unit * 16 + value)
-        })
-    }
+/// Reads the four hex digits at `at` as a UTF-16 code unit.
+fn hex_unit(bytes: &[u8], at: usize) -> Result<u32, Malformed> {
+    let digits = bytes.get(at..at + 4).ok_or(Malformed { at })?;
+    digits.iter().try_fold(0, |unit, digit| {
+        let value = char::from(*digit).to_digit(16).ok_or(Malformed { at })?;
+        Ok(unit * 16 + value)
+    })
 }
 
 /// Returns the index of the first `"`, `\` or control character in `bytes`.
-#[inline]
+#[inline(always)]
 fn special_byte(bytes: &[u8]) -> Option<usize> {
     let mut offset = 0;
     #[cfg(target_arch = "x86_64")]

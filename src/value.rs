@@ -120,7 +120,7 @@ impl<'a> Value<'a> {
             Value::Json(json) => match json.get() {
                 Json::Array(_) => "list",
                 Json::Object(_) => "object",
-                Json::Number(_) => "number with more than 28 significant digits",
+                Json::Number(_) => "number that does not fit a decimal",
                 _ => "value",
             },
             Value::Document(node) if node.is_object() => "object",
@@ -183,6 +183,14 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
         return None;
     }
     Some(decimal)
+}
+
+/// Returns the message for a number that [`parse_decimal`] cannot represent exactly.
+pub fn number_out_of_range(text: &str) -> String {
+    format!(
+        "number `{text}` does not fit a decimal (at most 28 significant digits and 28 decimal places, \
+         and below 7.9e28 in magnitude)"
+    )
 }
 
 /// Returns the digits of a decimal text without a sign, point, leading or trailing zeros.
@@ -308,7 +316,7 @@ pub fn compare(left: &Value<'_>, right: &Value<'_>) -> Comparison {
     for side in [left, right] {
         if let Value::Json(json) = side {
             if let Json::Number(n) = json.get() {
-                return Comparison::Mismatch(format!("number `{n}` has more than 28 significant digits"));
+                return Comparison::Mismatch(number_out_of_range(&n.to_string()));
             }
         }
     }
@@ -464,7 +472,7 @@ mod tests {
     fn number_too_long_stays_opaque() {
         let json: Json = serde_json::from_str("123456789012345678901234567890123").unwrap();
         let value = Value::from_json(&json).unwrap();
-        assert_eq!(value.type_name(), "number with more than 28 significant digits");
+        assert_eq!(value.type_name(), "number that does not fit a decimal");
         assert!(matches!(compare(&value, &number("1")), Comparison::Mismatch(_)));
     }
 

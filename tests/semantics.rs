@@ -151,7 +151,7 @@ fn record_number_past_28_digits_errors() {
         (
             "outcome.n > 0",
             r#"{"outcome": {"n": 123456789012345678901234567890}}"#,
-            "error: number `123456789012345678901234567890` has more than 28 significant digits",
+            "error: number `123456789012345678901234567890` does not fit a decimal (at most 28 significant digits and 28 decimal places, and below 7.9e28 in magnitude)",
         ),
         ("outcome.n == outcome.n", r#"{"outcome": {"n": 123456789012345678901234567890}}"#, "error: 28 significant"),
         // The huge number is never read, so it does not matter.
@@ -162,6 +162,10 @@ fn record_number_past_28_digits_errors() {
         // Zeros that add no digit do not count.
         ("outcome.n == 1.5", r#"{"outcome": {"n": 1.500000000000000000000000000000000000}}"#, "pass"),
         ("outcome.n > 0", r#"{"outcome": {"n": 0.0000000000000000000000000001}}"#, "pass"),
+        // Out of range with few digits: the message names the range, not only the digits.
+        ("outcome.n > 0", r#"{"outcome": {"n": 1e400}}"#, "error: does not fit a decimal"),
+        ("outcome.n > 0", r#"{"outcome": {"n": 1e-400}}"#, "error: 28 decimal places"),
+        ("outcome.n > 0", r#"{"outcome": {"n": 100000000000000000000000000000000}}"#, "error: below 7.9e28"),
     ]);
 }
 

@@ -428,7 +428,7 @@ impl<'a> Scope<'a> {
                 None => {
                     self.invalid_literal(
                         span,
-                        format!("number `{text}` has more than 28 significant digits"),
+                        crate::value::number_out_of_range(text),
                         "numbers are exact decimals of up to 28 digits",
                     );
                     (Constant::Null, Ty::Number)

@@ -882,7 +882,7 @@ fn list_position(index: Decimal, len: usize) -> Option<usize> {
 }
 
 fn out_of_range(number: &str, node: &Node) -> EvalError {
-    invalid(format!("number `{number}` has more than 28 significant digits"), node.span)
+    invalid(crate::value::number_out_of_range(number), node.span)
 }
 
 fn not_text(text: &str, value: &Value<'_>, purpose: &str, node: &Node) -> EvalError {

@@ -485,3 +485,15 @@ fn missing_required_option_exits_3() {
     assert_status(&output, EXIT_INVALID_INPUT);
     assert!(stderr(&output).contains("--records"), "{}", stderr(&output));
 }
+
+#[test]
+fn explain_lists_rejected_lines_when_run_missing() {
+    // run-005 is on a line that cannot be read, so `explain` cannot find it. Saying only
+    // "not found" would hide why: the rejected lines are listed with their reasons.
+    let output = semslo(&["explain", "--policy", "policy", "--records", "malformed-only.jsonl", "--run", "run-005"]);
+    assert_status(&output, 3);
+    let errors = stderr(&output);
+    assert!(errors.contains("run `run-005` not found in 0 records of malformed-only.jsonl"), "{errors}");
+    assert!(errors.contains("semslo: 1 record was rejected as malformed and not searched:"), "{errors}");
+    assert!(errors.contains("  rejected malformed-only.jsonl:1: "), "{errors}");
+}

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use semslo::compile;
 use semslo::eval::explain::{ExplainNode, RuleExplanation, ValueOrigin, explain_rule};
-use semslo::input::{self, InputFormat, Source};
+use semslo::input::{self, InputFormat, RecordError, Source};
 use semslo::report;
 use serde_json::Value as Json;
 
@@ -66,7 +66,7 @@ pub fn run(args: ExplainArgs) -> ExitStatus {
         None => (0..set.rules.len()).collect(),
     };
 
-    let (record, location, read) = match find_run(&args) {
+    let (record, location, read, rejected) = match find_run(&args) {
         Ok(found) => found,
         Err(status) => return status,
     };
@@ -77,6 +77,20 @@ pub fn run(args: ExplainArgs) -> ExitStatus {
             read,
             args.records.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
+        // The run may be on a line that could not be read: list those lines with their reasons.
+        if !rejected.is_empty() {
+            let count = match rejected.len() {
+                1 => "1 record was".to_string(),
+                n => format!("{n} records were"),
+            };
+            eprintln!("semslo: {count} rejected as malformed and not searched:");
+            for error in rejected.iter().take(MAX_REJECTED_SHOWN) {
+                eprintln!("  rejected {}: {}", error.location, error.reason);
+            }
+            if rejected.len() > MAX_REJECTED_SHOWN {
+                eprintln!("  and {} more; `semslo check` lists them all", rejected.len() - MAX_REJECTED_SHOWN);
+            }
+        }
         return ExitStatus::InvalidInput;
     };
 
@@ -101,23 +115,36 @@ pub fn run(args: ExplainArgs) -> ExitStatus {
 }
 
 /// Streams the inputs until the run is found; returns it, where it was, and how many records were read.
-fn find_run(args: &ExplainArgs) -> Result<(Option<Json>, String, usize), ExitStatus> {
+/// Malformed records listed when the run is not found.
+const MAX_REJECTED_SHOWN: usize = 10;
+
+/// Reads the records until the run is found. Returns it with its location, the number of
+/// records read, and the records rejected as malformed on the way.
+fn find_run(args: &ExplainArgs) -> Result<(Option<Json>, String, usize, Vec<RecordError>), ExitStatus> {
     let mut read = 0;
+    let mut rejected = Vec::new();
     for path in &args.records {
         let source = if path.as_os_str() == "-" { Source::Stdin } else { Source::Path(path.clone()) };
         let stream = input::read_records(source, args.input_format).map_err(|error| {
             eprintln!("{:?}", miette::Report::new(error));
             ExitStatus::InvalidInput
         })?;
-        for record in stream.flatten() {
+        for record in stream {
+            let record = match record {
+                Ok(record) => record,
+                Err(error) => {
+                    rejected.push(error);
+                    continue;
+                }
+            };
             read += 1;
             let location = record.location.to_string();
             if report::run_id(&record.value, &location) == args.run {
-                return Ok((Some(record.value), location, read));
+                return Ok((Some(record.value), location, read, rejected));
             }
         }
     }
-    Ok((None, String::new(), read))
+    Ok((None, String::new(), read, rejected))
 }
 
 fn render_text(run: &str, location: &str, hash: &str, explanations: &[RuleExplanation]) -> String {

@@ -488,8 +488,8 @@ fn missing_required_option_exits_3() {
 
 #[test]
 fn explain_lists_rejected_lines_when_run_missing() {
-    // run-005 is on a line that cannot be read, so `explain` cannot find it. Saying only
-    // "not found" would hide why: the rejected lines are listed with their reasons.
+    // run-005 is on a line that cannot be read, so `explain` cannot find it. The rejected
+    // lines are listed with their reasons, because "not found" alone would hide why.
     let output = semslo(&["explain", "--policy", "policy", "--records", "malformed-only.jsonl", "--run", "run-005"]);
     assert_status(&output, 3);
     let errors = stderr(&output);

@@ -1222,7 +1222,7 @@ fn entered_at_finds_the_step_that_produced_a_value() {
 fn projecting_reader_rejects_what_the_standard_reader_rejects() {
     // The projecting reader keeps the fields rules read and skips the rest, checking both.
     // A lone surrogate, invalid UTF-8 or deep nesting rejects the line with the standard
-    // reader's reason wherever it is, so no rule sees a wrong value and the two readers
+    // reader's reason wherever it is, so no rule reads a wrong value and the two readers
     // count the same lines as rejected.
     let set = compile_ok("rule r { expect outcome.vendor == \"V-1\" }", &[]);
     let projection = Projection::of(&set);

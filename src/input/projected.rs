@@ -49,12 +49,12 @@ impl ReadPlan {
 /// Parses one JSON text into `document`, which must be empty, keeping the parts that
 /// `plan` names. The record is the document's root.
 ///
-/// Every byte is checked as the standard reader ([`crate::input::parse_json_line`])
+/// Checks every byte as the standard reader ([`crate::input::parse_json_line`])
 /// checks it (UTF-8, string escapes and control characters, number syntax, nesting up
 /// to [`MAX_DEPTH`] levels), including the values that are skipped, so the two readers
-/// accept exactly the same lines. The
-/// error gives only the offset where reading stopped. Callers take the reason from the
-/// standard reader, so a rejected line gets the same message from either reader.
+/// accept exactly the same lines. The error gives only the offset where reading stopped.
+/// Callers take the reason from the standard reader, so a rejected line gets the same
+/// message from either reader.
 pub fn parse_into<'a>(text: &'a [u8], plan: &'a ReadPlan, document: &mut Document<'a>) -> Result<(), Malformed> {
     // The basic validator is the fastest, and reports only whether the line is valid.
     let text = simdutf8::basic::from_utf8(text).map_err(|_| Malformed { at: 0 })?;
@@ -121,9 +121,9 @@ static WHOLE: ReadPlan = ReadPlan { whole: true, fields: Vec::new(), elements: N
 // The reading functions below take the line and a byte offset, and return the offset
 // after what they read.
 
-/// A member of an object that the plan wants: its name in the plan, and the plan for
+/// A member of an object that the plan reads: its name in the plan, and the plan for
 /// its value.
-type WantedMember<'a> = Option<(&'a str, &'a ReadPlan)>;
+type PlanMember<'a> = Option<(&'a str, &'a ReadPlan)>;
 
 /// Reads the value at `at` as `plan` directs, and returns the offset after it and its
 /// node. `depth` is the number of arrays and objects open around it. A value the rules
@@ -159,8 +159,8 @@ fn read_value<'a>(
     }
     loop {
         if is_object {
-            let (after_key, wanted) = read_key(text, at, plan)?;
-            at = match wanted {
+            let (after_key, member) = read_key(text, at, plan)?;
+            at = match member {
                 Some((name, child)) => {
                     let (after, id) = read_value(text, after_key, depth, child, document)?;
                     document.pending.push((name, id));
@@ -186,19 +186,19 @@ fn read_value<'a>(
 /// Reads the object key at `at` and the colon after it, and returns the offset of the
 /// value and the member `plan` wants under that key, if any. A key with escapes is
 /// decoded before the lookup.
-fn read_key<'a>(text: &str, at: usize, plan: &'a ReadPlan) -> Result<(usize, WantedMember<'a>), Malformed> {
+fn read_key<'a>(text: &str, at: usize, plan: &'a ReadPlan) -> Result<(usize, PlanMember<'a>), Malformed> {
     let bytes = text.as_bytes();
     if bytes.get(at) != Some(&b'"') {
         return Err(Malformed { at });
     }
     let (end, escaped) = scan_string(bytes, at)?;
-    let wanted = if escaped {
+    let member = if escaped {
         let key: String = serde_json::from_str(&text[at..end]).map_err(|_| Malformed { at })?;
         plan.field(&key)
     } else {
         plan.field(&text[at + 1..end - 1])
     };
-    Ok((colon(bytes, end)?, wanted))
+    Ok((colon(bytes, end)?, member))
 }
 
 /// Counts one more array or object open around `at`, within the nesting limit.
@@ -520,17 +520,17 @@ mod tests {
         let plan = ReadPlan::new(projection);
         let mut document = Document::default();
         let projected = parse_into(text, &plan, &mut document);
-        let shown = String::from_utf8_lossy(text);
+        let line = String::from_utf8_lossy(text);
         match (&standard, projected) {
             (Ok(value), Ok(())) => {
                 let root = document.root().expect("a root");
-                assert_eq!(root.to_json(), project(value, &projection.root), "{shown}");
+                assert_eq!(root.to_json(), project(value, &projection.root), "{line}");
             }
             // Not an object: the standard reader rejects it, the projecting reader leaves
             // the check to its callers.
             (Err(reason), Ok(())) if reason.starts_with("expected a JSON object") => {}
             (Err(_), Err(_)) => {}
-            (standard, projected) => panic!("standard {standard:?}, projecting {projected:?}: {shown}"),
+            (standard, projected) => panic!("standard {standard:?}, projecting {projected:?}: {line}"),
         }
     }
 

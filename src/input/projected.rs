@@ -20,6 +20,9 @@ use crate::input::MAX_DEPTH;
 pub struct ReadPlan {
     whole: bool,
     fields: Vec<(Box<str>, ReadPlan)>,
+    /// The [`key_bit`] of every field name. A key whose bit is clear is not a field, so
+    /// most keys the plan does not name are passed over without a comparison.
+    key_bits: u64,
     elements: Option<Box<ReadPlan>>,
 }
 
@@ -32,6 +35,7 @@ impl ReadPlan {
         ReadPlan {
             whole: node.is_leaf(),
             fields: node.fields.iter().map(|(name, child)| (name.as_str().into(), ReadPlan::of(child))).collect(),
+            key_bits: node.fields.keys().fold(0, |bits, name| bits | key_bit(name)),
             elements: node.elements.as_deref().map(|element| Box::new(ReadPlan::of(element))),
         }
     }
@@ -41,9 +45,27 @@ impl ReadPlan {
         self.whole
     }
 
-    fn field(&self, key: &str) -> Option<(&str, &ReadPlan)> {
+    /// Returns the field named `key`, if the plan reads it. The bit check is inlined
+    /// into the reader, the search is not.
+    #[inline(always)]
+    fn field(&self, key: &str) -> PlanMember<'_> {
+        if self.key_bits & key_bit(key) == 0 {
+            return None;
+        }
+        self.named(key)
+    }
+
+    fn named(&self, key: &str) -> PlanMember<'_> {
         self.fields.iter().find(|(name, _)| same_key(name, key)).map(|(name, plan)| (&**name, plan))
     }
+}
+
+/// One of 64 bits, chosen by the length and first byte of `key`: keys that differ in
+/// either mostly get different bits.
+#[inline(always)]
+fn key_bit(key: &str) -> u64 {
+    let first = key.as_bytes().first().map_or(0, |&byte| usize::from(byte));
+    1 << (key.len().wrapping_add(first.wrapping_mul(7)) & 63)
 }
 
 /// Parses one JSON text into `document`, which must be empty, keeping the parts that
@@ -116,7 +138,7 @@ pub fn array_len(text: &str) -> Option<usize> {
 }
 
 /// The plan of a value kept whole: list elements that nothing reads into.
-static WHOLE: ReadPlan = ReadPlan { whole: true, fields: Vec::new(), elements: None };
+static WHOLE: ReadPlan = ReadPlan { whole: true, fields: Vec::new(), key_bits: 0, elements: None };
 
 // The reading functions below take the line and a byte offset, and return the offset
 // after what they read.
@@ -166,7 +188,7 @@ fn read_value<'a>(
                     document.pending.push((name, id));
                     after
                 }
-                None => skip_value(bytes, after_key, depth)?,
+                None => skip_member(bytes, after_key, depth)?,
             };
         } else {
             let element = plan.elements.as_deref().unwrap_or(&WHOLE);
@@ -268,8 +290,19 @@ fn skip_value(bytes: &[u8], mut at: usize, mut depth: usize) -> Result<usize, Ma
     }
 }
 
+/// Checks and skips the value of a member the plan does not read. Most such values
+/// are strings, which are skipped here without a call to [`skip_value`].
+#[inline(always)]
+fn skip_member(bytes: &[u8], at: usize, depth: usize) -> Result<usize, Malformed> {
+    if bytes.get(at) == Some(&b'"') {
+        return Ok(scan_string(bytes, at)?.0);
+    }
+    skip_value(bytes, at, depth)
+}
+
 /// Checks and skips the object key at `at` and the colon after it, and returns the
 /// offset of the value.
+#[inline(always)]
 fn skip_key(bytes: &[u8], at: usize) -> Result<usize, Malformed> {
     if bytes.get(at) != Some(&b'"') {
         return Err(Malformed { at });

@@ -85,6 +85,15 @@ pub enum LineResult {
     Rejected(RecordError),
 }
 
+impl LineResult {
+    fn location_mut(&mut self) -> &mut Location {
+        match self {
+            LineResult::Run(run) => &mut run.location,
+            LineResult::Rejected(error) => &mut error.location,
+        }
+    }
+}
+
 /// Checks every line of `reader` with `set`, calling `sink` for each non-blank line in
 /// input order. `projection` names the fields to parse (the rules' fields and `keep`);
 /// each run's [`LineRun::record`] contains the fields `keep` names. `jobs` is the number of
@@ -100,11 +109,19 @@ pub fn check_lines(
 ) -> io::Result<()> {
     let plan = &ReadPlan::new(projection);
     let mut chunks = ChunkReader::new(reader);
+    // Workers number lines within their chunk. Chunks are handed on in input order, which
+    // is where the lines before each chunk are known, so the reader need not count them.
+    let mut lines_before = 0;
+    let mut hand_on = |checked: CheckedChunk| {
+        for mut result in checked.results {
+            result.location_mut().line += lines_before;
+            sink(result);
+        }
+        lines_before += checked.lines;
+    };
     if jobs <= 1 {
         while let Some(chunk) = chunks.next_chunk()? {
-            for result in check_chunk(set, plan, keep, &name, chunk) {
-                sink(result);
-            }
+            hand_on(check_chunk(set, plan, keep, &name, chunk));
         }
         return Ok(());
     }
@@ -113,7 +130,7 @@ pub fn check_lines(
     // in its core's cache. Slots bound the chunks read but not yet handed on to `jobs × CHUNKS_PER_WORKER`.
     let input = std::sync::Mutex::new(SharedInput { chunks, next_sequence: 0, failure: None });
     std::thread::scope(|scope| {
-        let (result_sender, result_receiver) = mpsc::sync_channel::<(u64, Vec<LineResult>)>(jobs * CHUNKS_PER_WORKER);
+        let (result_sender, result_receiver) = mpsc::sync_channel::<(u64, CheckedChunk)>(jobs * CHUNKS_PER_WORKER);
         let (slot_sender, slot_receiver) = mpsc::sync_channel::<()>(jobs * CHUNKS_PER_WORKER);
         for _ in 0..jobs {
             let result_sender = result_sender.clone();
@@ -132,14 +149,12 @@ pub fn check_lines(
         drop((result_sender, slot_sender));
 
         // Results arrive out of order; hand them on in sequence.
-        let mut pending: BTreeMap<u64, Vec<LineResult>> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, CheckedChunk> = BTreeMap::new();
         let mut next = 0;
-        for (sequence, results) in result_receiver {
-            pending.insert(sequence, results);
-            while let Some(results) = pending.remove(&next) {
-                for result in results {
-                    sink(result);
-                }
+        for (sequence, checked) in result_receiver {
+            pending.insert(sequence, checked);
+            while let Some(checked) = pending.remove(&next) {
+                hand_on(checked);
                 // Gives back the slot of the chunk just handed on.
                 let _ = slot_receiver.try_recv();
                 next += 1;
@@ -180,24 +195,29 @@ impl<R: Read> SharedInput<R> {
     }
 }
 
-/// A run of whole lines and the number of the first.
+/// A run of whole lines.
 struct Chunk {
     bytes: Arc<Vec<u8>>,
-    first_line: usize,
+}
+
+/// The results of the non-blank lines of one chunk, numbered from 1 within the chunk,
+/// and the number of lines in it.
+struct CheckedChunk {
+    results: Vec<LineResult>,
+    lines: usize,
 }
 
 struct ChunkReader<R> {
     reader: R,
     /// Bytes after the last line end of the previous read.
     carry: Vec<u8>,
-    next_line: usize,
     at_start: bool,
     finished: bool,
 }
 
 impl<R: Read> ChunkReader<R> {
     fn new(reader: R) -> Self {
-        ChunkReader { reader, carry: Vec::new(), next_line: 1, at_start: true, finished: false }
+        ChunkReader { reader, carry: Vec::new(), at_start: true, finished: false }
     }
 
     fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
@@ -237,19 +257,17 @@ impl<R: Read> ChunkReader<R> {
             if bytes.is_empty() && self.finished {
                 return Ok(None);
             }
-            let first_line = self.next_line;
-            self.next_line += memchr::memchr_iter(b'\n', &bytes).count();
-            return Ok(Some(Chunk { bytes: Arc::new(bytes), first_line }));
+            return Ok(Some(Chunk { bytes: Arc::new(bytes) }));
         }
     }
 }
 
-fn check_chunk(set: &PolicySet, plan: &ReadPlan, keep: &Projection, name: &Arc<str>, chunk: Chunk) -> Vec<LineResult> {
+fn check_chunk(set: &PolicySet, plan: &ReadPlan, keep: &Projection, name: &Arc<str>, chunk: Chunk) -> CheckedChunk {
     let mut results = Vec::new();
     let bytes = &chunk.bytes;
     let mut document = Document::default();
     let mut start = 0;
-    let mut line = chunk.first_line;
+    let mut line = 1;
     while start < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
         let mut text_end = end;
@@ -266,7 +284,7 @@ fn check_chunk(set: &PolicySet, plan: &ReadPlan, keep: &Projection, name: &Arc<s
         start = end + 1;
         line += 1;
     }
-    results
+    CheckedChunk { results, lines: line - 1 }
 }
 
 /// One line of a chunk.
@@ -354,11 +372,21 @@ mod tests {
 
     #[test]
     fn lines_keep_numbers_across_chunks() {
-        // About 3 MiB: several chunks, with lines split across reads and chunks.
-        let lines: Vec<String> = (0..60_000).map(|i| record(i % 3 - 1)).collect();
-        let input = lines.join("\n") + "\n";
+        // About 3 MiB: several chunks, with lines split across reads and chunks. Blank
+        // lines are numbered but give no result, and malformed lines keep their numbers.
+        let line = |i: usize| match i {
+            _ if i % 1_000 == 999 => String::new(),
+            _ if i % 777 == 776 => "{not json".to_string(),
+            _ => record(i as i64 % 3 - 1),
+        };
+        let outcome = |i: usize| match i {
+            _ if i % 777 == 776 => "rejected",
+            _ if i % 3 == 2 => "pass",
+            _ => "fail",
+        };
+        let input = (0..60_000).map(line).collect::<Vec<_>>().join("\n") + "\n";
         let expected: Vec<(usize, String)> =
-            (0..60_000).map(|i| (i + 1, if i % 3 == 2 { "pass" } else { "fail" }.to_string())).collect();
+            (0..60_000).filter(|i| i % 1_000 != 999).map(|i| (i + 1, outcome(i).to_string())).collect();
         assert_eq!(outcomes(input.as_bytes(), 1), expected);
         assert_eq!(outcomes(input.as_bytes(), 3), expected);
     }

@@ -2,11 +2,13 @@
 //! `tests/data/slo/orders.slo` with runs built in each test.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use semslo::compile::{PolicySet, SloWindow, compile_sources};
 use semslo::diagnostic::SourceFile;
+use semslo::input::Location;
 use semslo::slo::math::{self, Confusion};
 use semslo::slo::window::{WindowBounds, calendar_period, local_date};
 use semslo::slo::{AtSource, Measure, ReportBuilder, ReportOptions, SloReport, SloState, SloSummary};
@@ -45,7 +47,7 @@ fn build(set: &PolicySet, runs: &[Json], at: Option<&str>) -> SloReport {
     let mut builder = ReportBuilder::new(set, ReportOptions { at: at.map(time) });
     for (line, run) in runs.iter().enumerate() {
         let verdicts = semslo::eval::evaluate(set, run);
-        builder.add_run(run, &format!("test:{}", line + 1), &verdicts);
+        builder.add_run(run, &Location::new(Arc::from("test"), line + 1), &verdicts);
     }
     builder.finish()
 }

@@ -208,9 +208,9 @@ fn slo_status_matches_semslo_report() {
     let store = Store::open_in_memory().unwrap();
     let mut builder = ReportBuilder::new(&live.set, ReportOptions::default());
     let mut runs = Vec::new();
-    for record in &records {
+    for (line, record) in records.iter().enumerate() {
         let verdicts = semslo::eval::evaluate(&live.set, record);
-        builder.add_run(record, "runs.jsonl", &verdicts);
+        builder.add_run(record, &input::Location::new(Arc::from("runs.jsonl"), line + 1), &verdicts);
         runs.push(new_run(&engine, record));
     }
     store.submit(runs).unwrap();

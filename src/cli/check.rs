@@ -234,14 +234,13 @@ fn check_json_lines(
     let outcome = batch::check_lines(set, &projections.parsed, &projections.reported, reader, name, jobs, |line| {
         match line {
             LineResult::Run(run) => {
-                let location = run.location.to_string();
                 let failing = run.verdicts.iter().any(|v| matches!(v.verdict, Verdict::Fail | Verdict::Error));
                 let verdicts = match failing && report.wants_details() {
                     true => run.full_record().map(|full| eval::evaluate(set, &full)).unwrap_or(run.verdicts),
                     false => run.verdicts,
                 };
-                slos.add_run(&run.record, &location, &verdicts);
-                report.add_run(set, &run.record, &location, verdicts);
+                slos.add_run(&run.record, &run.location, &verdicts);
+                report.add_run(set, &run.record, &run.location, verdicts);
             }
             LineResult::Rejected(error) => {
                 report.add_rejected(&error.location.file, error.location.line, error.reason.clone());
@@ -275,10 +274,9 @@ fn check_records(
     for item in stream {
         match item {
             Ok(record) => {
-                let location = record.location.to_string();
                 let verdicts = eval::evaluate(set, &record.value);
-                slos.add_run(&record.value, &location, &verdicts);
-                report.add_run(set, &record.value, &location, verdicts);
+                slos.add_run(&record.value, &record.location, &verdicts);
+                report.add_run(set, &record.value, &record.location, verdicts);
             }
             Err(error) => {
                 report.add_rejected(&error.location.file, error.location.line, error.reason.clone());

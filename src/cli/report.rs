@@ -87,10 +87,9 @@ pub fn run(args: ReportArgs) -> ExitStatus {
         for item in stream {
             match item {
                 Ok(record) => {
-                    let location = record.location.to_string();
                     let verdicts = eval::evaluate(&set, &record.value);
-                    builder.add_run(&record.value, &location, &verdicts);
-                    check.add_run(&set, &record.value, &location, verdicts);
+                    builder.add_run(&record.value, &record.location, &verdicts);
+                    check.add_run(&set, &record.value, &record.location, verdicts);
                 }
                 Err(error) => {
                     builder.add_rejected(&error.location.file, error.location.line, error.reason.clone());

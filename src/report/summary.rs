@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 
 use crate::compile::PolicySet;
 use crate::eval::{ExpectOutcome, Observation, RuleVerdict, SkipReason, StepRef, Verdict};
+use crate::input::Location;
 use crate::syntax::ast::{RuleMode, RuleSeverity};
 
 /// Violations kept in full; later ones are counted in the rule summaries only.
@@ -205,7 +206,7 @@ impl CheckReport {
     }
 
     /// Adds one checked run's verdicts.
-    pub fn add_run(&mut self, set: &PolicySet, record: &Json, location: &str, verdicts: Vec<RuleVerdict>) {
+    pub fn add_run(&mut self, set: &PolicySet, record: &Json, location: &Location, verdicts: Vec<RuleVerdict>) {
         self.input.records_read += 1;
         self.input.records_checked += 1;
         let label = expert_label(record);
@@ -248,7 +249,7 @@ impl CheckReport {
                     if set.rules[verdict.rule].mode != RuleMode::Shadow {
                         self.listed_violations += 1;
                     }
-                    self.violations.push(violation(set, record, location, verdict));
+                    self.violations.push(violation(set, record, &location.to_string(), verdict));
                 }
             }
         }

@@ -15,6 +15,7 @@ use super::windowed;
 use crate::compile::PolicySet;
 use crate::eval::slo::{SloOutcome, SloStatus, classify};
 use crate::eval::{RuleVerdict, Verdict};
+use crate::input::Location;
 
 /// Distinct reasons kept for valid runs without a usable event time; later ones
 /// are counted under [`OTHER_REASONS`].
@@ -89,7 +90,7 @@ impl<'s> ReportBuilder<'s> {
 
     /// Adds one checked run with the verdicts [`crate::eval::evaluate`] gave it;
     /// `location` (`file:line`) names the run when it has no `run_id`.
-    pub fn add_run(&mut self, record: &Json, location: &str, verdicts: &[RuleVerdict]) {
+    pub fn add_run(&mut self, record: &Json, location: &Location, verdicts: &[RuleVerdict]) {
         self.input.records_read += 1;
         self.input.records_checked += 1;
         for verdict in verdicts {
@@ -148,7 +149,14 @@ impl<'s> ReportBuilder<'s> {
 }
 
 impl SloAccumulator {
-    fn add(&mut self, set: &PolicySet, record: &Json, location: &str, outcome: &SloOutcome, verdicts: &[RuleVerdict]) {
+    fn add(
+        &mut self,
+        set: &PolicySet,
+        record: &Json,
+        location: &Location,
+        outcome: &SloOutcome,
+        verdicts: &[RuleVerdict],
+    ) {
         let empty = Vec::new();
         let (bad, error, rules, segment) = match &outcome.status {
             SloStatus::NotValid { field_missing } => {
@@ -214,7 +222,7 @@ impl SloAccumulator {
 
 /// Returns the run's id: `run_id`, else `id`, else its place in the input, as the
 /// violations of `semslo check` do.
-fn run_id(record: &Json, location: &str) -> String {
+fn run_id(record: &Json, location: &Location) -> String {
     match record.get("run_id").or_else(|| record.get("id")) {
         Some(Json::String(text)) => text.clone(),
         Some(Json::Number(number)) => number.to_string(),

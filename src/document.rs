@@ -108,7 +108,11 @@ impl<'a> NodeRef<'a> {
         if !self.is_object() {
             return None;
         }
-        self.members().iter().rev().find(|(key, _)| same_key(key, name)).map(|(_, id)| self.child(*id))
+        self.members()
+            .iter()
+            .rev()
+            .find(|(key, _)| same_key(key.as_bytes(), name.as_bytes()))
+            .map(|(_, id)| self.child(*id))
     }
 
     /// Returns whether the value is JSON `null`.
@@ -216,8 +220,7 @@ impl<'a> NodeRef<'a> {
 /// keys of records are compared as two overlapping words each, which is cheaper than a
 /// byte loop or a call to `memcmp`.
 #[inline]
-pub(crate) fn same_key(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+pub(crate) fn same_key(a: &[u8], b: &[u8]) -> bool {
     let length = a.len();
     if length != b.len() || a.first() != b.first() {
         return false;

@@ -35,7 +35,7 @@ impl ReadPlan {
         ReadPlan {
             whole: node.is_leaf(),
             fields: node.fields.iter().map(|(name, child)| (name.as_str().into(), ReadPlan::of(child))).collect(),
-            key_bits: node.fields.keys().fold(0, |bits, name| bits | key_bit(name)),
+            key_bits: node.fields.keys().fold(0, |bits, name| bits | key_bit(name.as_bytes())),
             elements: node.elements.as_deref().map(|element| Box::new(ReadPlan::of(element))),
         }
     }
@@ -48,23 +48,23 @@ impl ReadPlan {
     /// Returns the field named `key`, if the plan reads it. The bit check is inlined
     /// into the reader, the search is not.
     #[inline(always)]
-    fn field(&self, key: &str) -> PlanMember<'_> {
+    fn field(&self, key: &[u8]) -> PlanMember<'_> {
         if self.key_bits & key_bit(key) == 0 {
             return None;
         }
         self.named(key)
     }
 
-    fn named(&self, key: &str) -> PlanMember<'_> {
-        self.fields.iter().find(|(name, _)| same_key(name, key)).map(|(name, plan)| (&**name, plan))
+    fn named(&self, key: &[u8]) -> PlanMember<'_> {
+        self.fields.iter().find(|(name, _)| same_key(name.as_bytes(), key)).map(|(name, plan)| (&**name, plan))
     }
 }
 
 /// One of 64 bits, chosen by the length and first byte of `key`: keys that differ in
 /// either mostly get different bits.
 #[inline(always)]
-fn key_bit(key: &str) -> u64 {
-    let first = key.as_bytes().first().map_or(0, |&byte| usize::from(byte));
+fn key_bit(key: &[u8]) -> u64 {
+    let first = key.first().map_or(0, |&byte| usize::from(byte));
     1 << (key.len().wrapping_add(first.wrapping_mul(7)) & 63)
 }
 
@@ -216,9 +216,9 @@ fn read_key<'a>(text: &str, at: usize, plan: &'a ReadPlan) -> Result<(usize, Pla
     let (end, escaped) = scan_string(bytes, at)?;
     let member = if escaped {
         let key: String = serde_json::from_str(&text[at..end]).map_err(|_| Malformed { at })?;
-        plan.field(&key)
+        plan.field(key.as_bytes())
     } else {
-        plan.field(&text[at + 1..end - 1])
+        plan.field(&bytes[at + 1..end - 1])
     };
     Ok((colon(bytes, end)?, member))
 }
@@ -312,7 +312,7 @@ fn skip_key(bytes: &[u8], at: usize) -> Result<usize, Malformed> {
 }
 
 /// Checks and skips the colon after a key, with the whitespace around it.
-#[inline]
+#[inline(always)]
 fn colon(bytes: &[u8], at: usize) -> Result<usize, Malformed> {
     let at = whitespace(bytes, at);
     if bytes.get(at) != Some(&b':') {
@@ -386,8 +386,7 @@ fn required_digits(bytes: &[u8], at: usize) -> Result<usize, Malformed> {
 /// and end within the first 16 bytes: that case is inlined, the rest is not.
 #[inline(always)]
 fn scan_string(bytes: &[u8], at: usize) -> Result<(usize, bool), Malformed> {
-    let start = at + 1;
-    let special = start + special_byte(&bytes[start..]).ok_or(Malformed { at: bytes.len() })?;
+    let special = special_byte(bytes, at + 1).ok_or(Malformed { at: bytes.len() })?;
     if bytes[special] == b'"' {
         return Ok((special + 1, false));
     }
@@ -403,7 +402,7 @@ fn scan_string_from(bytes: &[u8], mut at: usize) -> Result<(usize, bool), Malfor
             b'\\' => at = scan_escape(bytes, at)?,
             _ => return Err(Malformed { at }),
         }
-        at += special_byte(&bytes[at..]).ok_or(Malformed { at: bytes.len() })?;
+        at = special_byte(bytes, at).ok_or(Malformed { at: bytes.len() })?;
     }
 }
 
@@ -443,10 +442,10 @@ fn hex_unit(bytes: &[u8], at: usize) -> Result<u32, Malformed> {
     })
 }
 
-/// Returns the index of the first `"`, `\` or control character in `bytes`.
+/// Returns the index of the first `"`, `\` or control character in `bytes` at or after `from`.
 #[inline(always)]
-fn special_byte(bytes: &[u8]) -> Option<usize> {
-    let mut offset = 0;
+fn special_byte(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut offset = from;
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{

@@ -43,6 +43,8 @@ pub struct PolicySet {
     /// The fast form of each rule, in rule order: `None` for a rule that only the
     /// general evaluator can decide.
     pub fast_rules: Vec<Option<fast::FastRule>>,
+    /// The paths from the record that the fast rules read.
+    pub record_paths: fast::RecordPaths,
     /// `sha256:` and the hex digest of every policy file and data file the set read.
     pub hash: String,
 }
@@ -496,11 +498,17 @@ impl SetBuilder {
         }
         let digest = self.hasher.finalize();
         let hash = format!("sha256:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>());
-        let fast_rules = self.rules.iter().map(|rule| fast::compile_rule(rule, &self.lets, &self.tables)).collect();
+        let mut record_paths = fast::RecordPaths::default();
+        let fast_rules = self
+            .rules
+            .iter()
+            .map(|rule| fast::compile_rule(rule, &self.lets, &self.tables, &mut record_paths))
+            .collect();
         Some(PolicySet {
             files: self.files,
             rules: self.rules,
             fast_rules,
+            record_paths,
             slos,
             segments: self.segments,
             costs: self.costs,

@@ -139,6 +139,7 @@ pub fn decide_all(set: &PolicySet, record: &Json) -> Vec<RuleVerdict> {
 pub fn decide_all_projected(set: &PolicySet, root: NodeRef<'_>) -> Vec<RuleVerdict> {
     let mut context = None;
     let mut verdicts = Vec::with_capacity(set.rules.len());
+    let mut paths = fast::path_cache(set);
     for (index, rule) in set.rules.iter().enumerate() {
         let fast = set.fast_rules[index].as_ref().and_then(|fast| {
             // The general evaluator's context computes the event time once per file and run.
@@ -150,7 +151,7 @@ pub fn decide_all_projected(set: &PolicySet, root: NodeRef<'_>) -> Vec<RuleVerdi
                 }
                 false => None,
             };
-            fast::decide(set, fast, root, event_time)
+            fast::decide(set, fast, root, event_time, &mut paths)
         });
         let verdict = match fast {
             Some(verdict) => verdict,

@@ -8,6 +8,9 @@
 //! The fast form only chooses which values to compare: the comparisons, arithmetic and
 //! table lookups are the general evaluator's own functions, so both give the same verdicts.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use regex::Regex;
 
 use super::program::{CompiledLet, CompiledRule, Constant, Node, NodeKind, TableId};
@@ -105,6 +108,40 @@ pub enum Operand {
 pub struct Path {
     pub base: PathBase,
     pub fields: Vec<Box<str>>,
+    /// For a path from the record, its place in the set's [`RecordPaths`].
+    pub record_path: Option<RecordPathId>,
+}
+
+/// The index of a path in [`RecordPaths`].
+pub type RecordPathId = u32;
+
+/// Every path from the record that the fast rules of a set read, each one a member of
+/// the record or of an earlier path. Rules share them, so evaluating all rules on one
+/// run looks each path up once (`outcome` once for `outcome.total` and `outcome.sku`).
+#[derive(Debug, Default)]
+pub struct RecordPaths {
+    /// For each path: the path it is a member of (`None`: the record) and the member name.
+    pub members: Vec<(Option<RecordPathId>, Box<str>)>,
+    ids: HashMap<(Option<RecordPathId>, Box<str>), RecordPathId>,
+}
+
+impl RecordPaths {
+    fn id(&mut self, parent: Option<RecordPathId>, name: &str) -> RecordPathId {
+        let next = self.members.len() as RecordPathId;
+        let id = *self.ids.entry((parent, name.into())).or_insert(next);
+        if id == next {
+            self.members.push((parent, name.into()));
+        }
+        id
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -116,11 +153,17 @@ pub enum PathBase {
 
 /// Compiles `rule` to its fast form, or returns `None` when it uses anything outside
 /// the subset: waivers, functions, indexes, `otherwise`, `first`, and others.
-pub fn compile_rule(rule: &CompiledRule, lets: &[CompiledLet], tables: &[Table]) -> Option<FastRule> {
+/// The record paths it reads are added to `paths`.
+pub fn compile_rule(
+    rule: &CompiledRule,
+    lets: &[CompiledLet],
+    tables: &[Table],
+    paths: &mut RecordPaths,
+) -> Option<FastRule> {
     if !rule.waivers.is_empty() {
         return None;
     }
-    let compiler = Compiler { lets, tables };
+    let compiler = Compiler { lets, tables, paths: RefCell::new(paths) };
     let when = match &rule.when {
         Some(node) => Some(compiler.condition(node)?),
         None => None,
@@ -132,6 +175,7 @@ pub fn compile_rule(rule: &CompiledRule, lets: &[CompiledLet], tables: &[Table])
 struct Compiler<'s> {
     lets: &'s [CompiledLet],
     tables: &'s [Table],
+    paths: RefCell<&'s mut RecordPaths>,
 }
 
 impl<'s> Compiler<'s> {
@@ -245,11 +289,18 @@ impl<'s> Compiler<'s> {
 
     fn path(&self, node: &Node) -> Option<Path> {
         match &self.through_lets(node).kind {
-            NodeKind::RootField(name) => Some(Path { base: PathBase::Record, fields: vec![name.as_str().into()] }),
-            NodeKind::Local(slot) => Some(Path { base: PathBase::Element(*slot), fields: Vec::new() }),
+            NodeKind::RootField(name) => Some(Path {
+                base: PathBase::Record,
+                fields: vec![name.as_str().into()],
+                record_path: Some(self.paths.borrow_mut().id(None, name)),
+            }),
+            NodeKind::Local(slot) => {
+                Some(Path { base: PathBase::Element(*slot), fields: Vec::new(), record_path: None })
+            }
             NodeKind::Field(base, name) => {
                 let mut path = self.path(base)?;
                 path.fields.push(name.as_str().into());
+                path.record_path = path.record_path.map(|parent| self.paths.borrow_mut().id(Some(parent), name));
                 Some(path)
             }
             _ => None,

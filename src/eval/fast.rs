@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::expr::{arithmetic, compare_with, constant_value, within_tolerance};
 use super::{SkipReason, Verdict};
-use crate::compile::fast::{Condition, FastRule, Operand, Path, PathBase};
+use crate::compile::fast::{Condition, FastRule, Operand, Path, PathBase, RecordPathId};
 use crate::compile::{PolicySet, TableId};
 use crate::diagnostic::Span;
 use crate::document::NodeRef;
@@ -25,16 +25,27 @@ use crate::value::{Value, key_text};
 /// So a run that comes near [`super::EVALUATION_BUDGET`] is decided there, with its error.
 const STEP_LIMIT: u64 = super::EVALUATION_BUDGET / 8;
 
+/// The paths of [`PolicySet::record_paths`] looked up so far on one run, shared by its
+/// rules: `None` until looked up, then the member, or `None` when it is missing.
+pub type PathCache<'a> = Vec<Option<Option<NodeRef<'a>>>>;
+
+/// Returns an empty [`PathCache`] for a run checked by the fast rules of `set`.
+pub fn path_cache<'a>(set: &PolicySet) -> PathCache<'a> {
+    vec![None; set.record_paths.len()]
+}
+
 /// Decides `rule` on the projected record `root`: pass, fail or skip because its
 /// `when` is false. `event_time` is the run's, for a rule that reads an effective-dated
-/// table. Returns `None` when the general evaluator must decide.
+/// table, and `paths` holds the record paths that earlier rules looked up on this run.
+/// Returns `None` when the general evaluator must decide.
 pub fn decide<'a>(
     set: &'a PolicySet,
     rule: &'a FastRule,
     root: NodeRef<'a>,
     event_time: Option<DateTime<Utc>>,
+    paths: &mut PathCache<'a>,
 ) -> Option<Verdict> {
-    let mut run = FastRun { set, root, event_time, elements: Vec::new(), steps: 0, last_lookup: None };
+    let mut run = FastRun { set, root, event_time, elements: Vec::new(), steps: 0, last_lookup: None, paths };
     if let Some(when) = &rule.when {
         if !run.condition(when)? {
             return Some(Verdict::Skip(SkipReason::ConditionFalse));
@@ -47,7 +58,7 @@ pub fn decide<'a>(
     Some(if failed { Verdict::Fail } else { Verdict::Pass })
 }
 
-struct FastRun<'a> {
+struct FastRun<'a, 'p> {
     set: &'a PolicySet,
     root: NodeRef<'a>,
     event_time: Option<DateTime<Utc>>,
@@ -57,9 +68,10 @@ struct FastRun<'a> {
     /// The last table lookup of a key read from the record, and the position of its row:
     /// `x in t and t[x].min <= ...` looks the same key up again.
     last_lookup: Option<(TableId, &'a str, Option<usize>)>,
+    paths: &'p mut PathCache<'a>,
 }
 
-impl<'a> FastRun<'a> {
+impl<'a> FastRun<'a, '_> {
     fn step(&mut self) -> Option<()> {
         self.steps += 1;
         (self.steps <= STEP_LIMIT).then_some(())
@@ -215,6 +227,9 @@ impl<'a> FastRun<'a> {
     /// path is not an object.
     fn read(&mut self, path: &Path) -> Option<NodeRef<'a>> {
         self.steps += path.fields.len() as u64;
+        if let Some(id) = path.record_path {
+            return self.record_path(id);
+        }
         let mut node = match path.base {
             PathBase::Record => self.root,
             PathBase::Element(slot) => *self.elements.get(slot)?,
@@ -223,5 +238,20 @@ impl<'a> FastRun<'a> {
             node = node.get(field)?;
         }
         Some(node)
+    }
+
+    /// Returns the member that the record path `id` names, looking it up only once per run.
+    fn record_path(&mut self, id: RecordPathId) -> Option<NodeRef<'a>> {
+        if let Some(found) = self.paths[id as usize] {
+            return found;
+        }
+        let (parent, name) = &self.set.record_paths.members[id as usize];
+        let base = match parent {
+            Some(parent) => self.record_path(*parent),
+            None => Some(self.root),
+        };
+        let found = base.and_then(|base| base.get(name));
+        self.paths[id as usize] = Some(found);
+        found
     }
 }

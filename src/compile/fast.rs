@@ -153,7 +153,7 @@ pub enum PathBase {
 
 /// Compiles `rule` to its fast form, or returns `None` when it uses anything outside
 /// the subset: waivers, functions, indexes, `otherwise`, `first`, and others.
-/// The record paths it reads are added to `paths`.
+/// Adds the record paths the rule reads to `paths`.
 pub fn compile_rule(
     rule: &CompiledRule,
     lets: &[CompiledLet],

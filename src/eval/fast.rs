@@ -36,7 +36,7 @@ pub fn path_cache<'a>(set: &PolicySet) -> PathCache<'a> {
 
 /// Decides `rule` on the projected record `root`: pass, fail or skip because its
 /// `when` is false. `event_time` is the run's, for a rule that reads an effective-dated
-/// table, and `paths` holds the record paths that earlier rules looked up on this run.
+/// table, and `paths` caches the record paths that earlier rules looked up on this run.
 /// Returns `None` when the general evaluator must decide.
 pub fn decide<'a>(
     set: &'a PolicySet,

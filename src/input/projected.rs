@@ -14,8 +14,8 @@ use crate::compile::projection::{PathNode, Projection};
 use crate::document::{Document, Node, NodeId, same_key};
 use crate::input::MAX_DEPTH;
 
-/// A [`Projection`] arranged for the reader: the members of each object in a list that
-/// is searched by key length first, which is cheaper than a map for a handful of keys.
+/// A [`Projection`] arranged for the reader: the members of each object in a list behind
+/// a 64-bit filter of their names, which is cheaper than a map for a handful of keys.
 #[derive(Debug)]
 pub struct ReadPlan {
     whole: bool,
@@ -60,7 +60,7 @@ impl ReadPlan {
     }
 }
 
-/// One of 64 bits, chosen by the length and first byte of `key`: keys that differ in
+/// Picks one of 64 bits by the length and first byte of `key`: keys that differ in
 /// either mostly get different bits.
 #[inline(always)]
 fn key_bit(key: &[u8]) -> u64 {

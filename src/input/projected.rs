@@ -676,6 +676,42 @@ mod tests {
     }
 
     #[test]
+    fn near_miss_keys_are_not_matched() {
+        // Keys of every length class the comparison treats apart (empty, 1 to 3 bytes,
+        // 4 to 7, 8 to 16, longer, and past the filter's last length bit), each beside
+        // decoys of the same length that differ from it in one byte.
+        let names: Vec<String> = [0, 1, 3, 4, 7, 8, 12, 16, 17, 70]
+            .iter()
+            .map(|&length| (0..length).map(|at| char::from(b'a' + (at % 26) as u8)).collect())
+            .chain(["é".to_string(), "naïve_ü".to_string()])
+            .collect();
+        let paths: Vec<&str> = names.iter().map(String::as_str).filter(|name| !name.is_empty()).collect();
+        let projection = projection(&paths);
+        for name in names.iter().filter(|name| !name.is_empty()) {
+            let mut members: Vec<String> = (0..name.len())
+                .filter(|&at| name.is_char_boundary(at) && name.is_char_boundary(at + 1))
+                .map(|at| {
+                    let mut decoy = name.clone().into_bytes();
+                    decoy[at] = if decoy[at] == b'Z' { b'Y' } else { b'Z' };
+                    format!(r#""{}":"decoy {at}""#, String::from_utf8(decoy).unwrap())
+                })
+                .collect();
+            // The key itself comes first and in the middle, so decoys follow each.
+            members.insert(members.len() / 2, format!(r#""{name}":"last""#));
+            members.insert(0, format!(r#""{name}":"first""#));
+            let text = format!("{{{}}}", members.join(","));
+            assert_reads_like_standard(text.as_bytes(), &projection);
+
+            let plan = ReadPlan::new(&projection);
+            let mut document = Document::default();
+            parse_into(text.as_bytes(), &plan, &mut document).unwrap();
+            let found = document.root().unwrap().get(name).map(|value| value.to_json());
+            // With duplicate keys the last one counts, as in serde_json.
+            assert_eq!(found, Some(Json::from("last")), "{text}");
+        }
+    }
+
+    #[test]
     fn array_len_counts_top_level_elements() {
         assert_eq!(array_len("[]"), Some(0));
         assert_eq!(array_len(r#" [1, "a,b", [2, 3], {"c": [4]}] "#), Some(4));

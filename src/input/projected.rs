@@ -291,13 +291,15 @@ fn skip_value(bytes: &[u8], mut at: usize, mut depth: usize) -> Result<usize, Ma
 }
 
 /// Checks and skips the value of a member the plan does not read. Most such values
-/// are strings, which are skipped here without a call to [`skip_value`].
+/// are strings or numbers, which are skipped here without [`skip_value`]'s setup for
+/// nested values.
 #[inline(always)]
 fn skip_member(bytes: &[u8], at: usize, depth: usize) -> Result<usize, Malformed> {
-    if bytes.get(at) == Some(&b'"') {
-        return Ok(scan_string(bytes, at)?.0);
+    match bytes.get(at) {
+        Some(b'"') => Ok(scan_string(bytes, at)?.0),
+        Some(b'-' | b'0'..=b'9') => scan_number(bytes, at),
+        _ => skip_value(bytes, at, depth),
     }
-    skip_value(bytes, at, depth)
 }
 
 /// Checks and skips the object key at `at` and the colon after it, and returns the

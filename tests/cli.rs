@@ -207,6 +207,68 @@ fn limit_keeps_details_of_shown_violations() {
     assert!(limited.contains("... and 2 more violations not shown"), "{limited}");
 }
 
+/// Writes a one-rule policy, and `runs.jsonl` with `failing` runs that break it, into a
+/// new folder.
+fn failing_runs(failing: usize) -> tempfile::TempDir {
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::write(directory.path().join("orders.slo"), "rule total_positive {\n  expect outcome.total > 0\n}\n")
+        .unwrap();
+    let runs: String =
+        (0..failing).map(|i| format!("{{\"run_id\":\"r{i}\",\"outcome\":{{\"total\":-1}}}}\n")).collect();
+    std::fs::write(directory.path().join("runs.jsonl"), runs).unwrap();
+    directory
+}
+
+#[test]
+fn limit_zero_lists_past_kept_cap() {
+    // 10,000 violations are kept by default, and `--limit 0` requests every one.
+    let directory = failing_runs(10_005);
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", "--policy", "orders.slo", "--records", "runs.jsonl"];
+        args.extend_from_slice(extra);
+        let output = semslo_in(directory.path(), &args);
+        assert_status(&output, EXIT_VIOLATIONS);
+        stdout(&output)
+    };
+
+    let text = check(&["--limit", "0"]);
+    assert_eq!(text.matches("total_positive (major) on run r").count(), 10_005);
+    assert!(!text.contains("not shown"), "{}", &text[text.len() - 2_000..]);
+
+    let listed = |json: &str| -> (usize, u64) {
+        let report: Json = serde_json::from_str(json).unwrap();
+        (report["violations"].as_array().unwrap().len(), report["violations_not_listed"].as_u64().unwrap())
+    };
+    assert_eq!(listed(&check(&["--format", "json", "--limit", "0"])), (10_005, 0));
+    assert_eq!(listed(&check(&["--format", "json"])), (10_000, 5));
+
+    let text = check(&[]);
+    assert!(
+        text.contains("... and 9955 more violations not shown (use `--limit 0` to show all)"),
+        "{}",
+        &text[..2_000]
+    );
+}
+
+#[test]
+fn empty_run_id_falls_back_to_location() {
+    let directory = failing_runs(1);
+    std::fs::write(directory.path().join("runs.jsonl"), "{\"run_id\":\"\",\"outcome\":{\"total\":-1}}\n").unwrap();
+
+    let output = semslo_in(directory.path(), &["check", "--policy", "orders.slo", "--records", "runs.jsonl"]);
+    assert!(stdout(&output).contains("on run runs.jsonl:1 (runs.jsonl:1)"), "{}", stdout(&output));
+}
+
+#[test]
+fn directory_given_as_json_lines_is_named() {
+    let directory = failing_runs(1);
+    std::fs::create_dir(directory.path().join("runs.d.jsonl")).unwrap();
+
+    let output = semslo_in(directory.path(), &["check", "--policy", "orders.slo", "--records", "runs.d.jsonl"]);
+    assert_status(&output, EXIT_INVALID_INPUT);
+    assert!(stderr(&output).contains("semslo::input::is_directory"), "{}", stderr(&output));
+}
+
 // ---------------------------------------------------------------- exit statuses
 
 #[test]

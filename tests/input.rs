@@ -301,6 +301,15 @@ fn directory_is_an_input_error() {
     assert!(matches!(error, InputError::IsDirectory { .. }), "{error:?}");
 }
 
+#[test]
+fn path_without_extension_is_checked_first() {
+    // A directory or a missing path is named as such before its lack of an extension.
+    let error = read_records(Source::Path(data("input")), InputFormat::Auto).unwrap_err();
+    assert!(matches!(error, InputError::IsDirectory { .. }), "{error:?}");
+    let error = read_records(Source::Path(data("input/no-such-file")), InputFormat::Auto).unwrap_err();
+    assert!(matches!(error, InputError::NotFound { .. }), "{error:?}");
+}
+
 // Format detection.
 
 #[test]

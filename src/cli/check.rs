@@ -34,7 +34,8 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
 
-    /// Most violations printed in full in text output; 0 prints all.
+    /// Most violations printed in full in text output. 0 lists every violation, in text
+    /// and JSON, beyond the 10,000 kept by default.
     #[arg(long, default_value_t = 50, value_name = "N")]
     limit: usize,
 
@@ -82,8 +83,10 @@ pub fn run(args: CheckArgs) -> ExitStatus {
     let mut report = CheckReport::new(&set);
     match args.format {
         OutputFormat::Counts => report.max_kept_violations = 0,
-        OutputFormat::Text if args.limit > 0 => report.shown_limit = Some(args.limit),
-        _ => {}
+        // Every violation was requested, so memory grows with their number.
+        _ if args.limit == 0 => report.max_kept_violations = usize::MAX,
+        OutputFormat::Text => report.shown_limit = Some(args.limit),
+        OutputFormat::Json => {}
     }
     let mut slos = ReportBuilder::new(&set, ReportOptions { at: args.at });
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
@@ -218,7 +221,7 @@ fn check_json_lines(
 ) -> Result<(), ExitStatus> {
     let (reader, name): (Box<dyn Read + Send>, Arc<str>) = match &source {
         Source::Stdin => (Box::new(std::io::stdin()), Arc::from(input::STDIN_NAME)),
-        Source::Path(path) => match std::fs::File::open(path) {
+        Source::Path(path) => match std::fs::File::open(path).and_then(not_a_directory) {
             Ok(file) => (Box::new(file), Arc::from(path.display().to_string())),
             Err(error) => {
                 // The standard reader words the error, with its code and help.
@@ -256,6 +259,14 @@ fn check_json_lines(
         eprintln!("semslo: reading the records failed: {error}");
         ExitStatus::InvalidInput
     })
+}
+
+/// Passes `file` on unless it is a directory, which opens but cannot be read.
+fn not_a_directory(file: std::fs::File) -> std::io::Result<std::fs::File> {
+    match file.metadata()?.is_dir() {
+        true => Err(std::io::Error::from(std::io::ErrorKind::IsADirectory)),
+        false => Ok(file),
+    }
 }
 
 /// Checks any other input through the standard record readers.

@@ -299,11 +299,7 @@ fn expert_label(record: &Json) -> Option<bool> {
 
 /// Returns the run's id: `run_id`, else `id`, else its place in the input.
 pub fn run_id(record: &Json, location: &str) -> String {
-    match record.get("run_id").or_else(|| record.get("id")) {
-        Some(Json::String(s)) => s.clone(),
-        Some(Json::Number(n)) => n.to_string(),
-        _ => location.to_string(),
-    }
+    crate::engine::run_id(record).unwrap_or_else(|| location.to_string())
 }
 
 /// Builds the report entry for one failing or erroring verdict.

@@ -28,10 +28,7 @@ pub fn render(report: &CheckReport, options: TextOptions) -> String {
     }
     let hidden = listed.len() - shown + report.violations_not_listed;
     if hidden > 0 {
-        let _ = writeln!(
-            out,
-            "... and {hidden} more violations not shown (use `--limit 0` to show all, or `--format json`)\n"
-        );
+        let _ = writeln!(out, "... and {hidden} more violations not shown (use `--limit 0` to show all)\n");
     }
     if shadow > 0 {
         let _ = writeln!(out, "{shadow} violations of shadow-mode rules are counted below but not listed\n");

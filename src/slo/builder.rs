@@ -223,9 +223,5 @@ impl SloAccumulator {
 /// Returns the run's id: `run_id`, else `id`, else its place in the input, as the
 /// violations of `semslo check` do.
 fn run_id(record: &Json, location: &Location) -> String {
-    match record.get("run_id").or_else(|| record.get("id")) {
-        Some(Json::String(text)) => text.clone(),
-        Some(Json::Number(number)) => number.to_string(),
-        _ => location.to_string(),
-    }
+    crate::engine::run_id(record).unwrap_or_else(|| location.to_string())
 }

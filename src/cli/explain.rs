@@ -23,7 +23,7 @@ pub struct ExplainArgs {
     #[arg(long, short = 'r', value_name = "PATH", required = true, num_args = 1..)]
     records: Vec<PathBuf>,
 
-    /// The `run_id` of the run to explain.
+    /// The run to explain: its `run_id` (or `id`), or `FILE:LINE` for a run without one.
     #[arg(long, value_name = "ID")]
     run: String,
 

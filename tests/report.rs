@@ -215,6 +215,24 @@ fn met_slo_without_violations_exits_0() {
 }
 
 #[test]
+fn runs_without_steps_say_so() {
+    let directory = tempfile::tempdir().unwrap();
+    let policy = directory.path().join("totals.slo");
+    let runs = directory.path().join("runs.jsonl");
+    std::fs::write(
+        &policy,
+        "event time outcome.created_at\n\
+         rule has_total { expect outcome.total > 0 }\n\
+         slo orders { objective 90% over 28d }\n",
+    )
+    .unwrap();
+    std::fs::write(&runs, "{\"run_id\":\"a\",\"outcome\":{\"total\":1,\"created_at\":\"2025-03-01T00:00:00Z\"}}\n")
+        .unwrap();
+    let output = semslo(&["report", "--policy", policy.to_str().unwrap(), "--records", runs.to_str().unwrap()]);
+    assert!(stdout(&output).contains("steps: none in these runs\n"), "{}", stdout(&output));
+}
+
+#[test]
 fn missed_slo_alone_exits_1() {
     let directory = tempfile::tempdir().unwrap();
     let policy = directory.path().join("shadow.slo");

@@ -337,7 +337,8 @@ fn render_contrast(out: &mut String, slo: &SloSummary) {
         );
         let steps: Vec<String> =
             workflow.step_names.iter().map(|step| format!("{} {}", step.name, percent(step.success, 2))).collect();
-        let _ = writeln!(out, "               steps: {}", steps.join(", "));
+        let steps = if steps.is_empty() { "none in these runs".to_string() } else { steps.join(", ") };
+        let _ = writeln!(out, "               steps: {steps}");
         if !workflow.first_failing_segment.is_empty() {
             let segments: Vec<String> = workflow
                 .first_failing_segment

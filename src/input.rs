@@ -205,10 +205,9 @@ fn format_of_path(path: &Path) -> Result<InputFormat, InputError> {
             let opened = open_path(path)?;
             detect_json_format(opened).map_err(|source| InputError::Unreadable { path: path.to_owned(), source })
         }
-        // A missing path or a directory is reported before a missing extension.
-        _ => match std::fs::metadata(path) {
-            Err(error) => Err(InputError::from_open(path.to_owned(), error)),
-            Ok(metadata) if metadata.is_dir() => Err(InputError::IsDirectory { path: path.to_owned() }),
+        // A path that cannot be opened is reported before a missing extension.
+        _ => match open_path(path) {
+            Err(error) => Err(error),
             Ok(_) => Err(InputError::UnknownExtension { path: path.to_owned() }),
         },
     }

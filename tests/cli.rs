@@ -251,12 +251,34 @@ fn limit_zero_lists_past_kept_cap() {
 }
 
 #[test]
+fn shadow_violations_past_cap_counted_apart() {
+    let directory = failing_runs(10_050);
+    let policy = "rule total_positive {\n  expect outcome.total > 0\n}\n\n\
+                  rule total_large {\n  mode shadow\n  expect outcome.total > 100\n}\n";
+    std::fs::write(directory.path().join("orders.slo"), policy).unwrap();
+
+    let output = semslo_in(directory.path(), &["check", "--policy", "orders.slo", "--records", "runs.jsonl"]);
+    let text = stdout(&output);
+    // 50 of the 10,050 enforced violations are shown, and the shadow rule's are counted apart.
+    assert!(text.contains("... and 10000 more violations not shown"), "{}", &text[..3_000]);
+    assert!(text.contains("10050 violations of shadow-mode rules are counted below but not listed"));
+}
+
+#[test]
 fn empty_run_id_falls_back_to_location() {
     let directory = failing_runs(1);
     std::fs::write(directory.path().join("runs.jsonl"), "{\"run_id\":\"\",\"outcome\":{\"total\":-1}}\n").unwrap();
 
     let output = semslo_in(directory.path(), &["check", "--policy", "orders.slo", "--records", "runs.jsonl"]);
     assert!(stdout(&output).contains("on run runs.jsonl:1 (runs.jsonl:1)"), "{}", stdout(&output));
+
+    // A blank or null `run_id` gives way to `id`.
+    let runs = "{\"run_id\":\" \",\"id\":\"alt-1\",\"outcome\":{\"total\":-1}}\n\
+                {\"run_id\":null,\"id\":7,\"outcome\":{\"total\":-1}}\n";
+    std::fs::write(directory.path().join("runs.jsonl"), runs).unwrap();
+    let output = semslo_in(directory.path(), &["check", "--policy", "orders.slo", "--records", "runs.jsonl"]);
+    assert!(stdout(&output).contains("on run alt-1 (runs.jsonl:1)"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("on run 7 (runs.jsonl:2)"), "{}", stdout(&output));
 }
 
 #[test]

@@ -34,8 +34,8 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
 
-    /// Most violations printed in full in text output. 0 lists every violation, in text
-    /// and JSON, beyond the 10,000 kept by default.
+    /// Most violations printed in full in text output, up to the 10,000 kept by default.
+    /// 0 keeps and lists every violation, in text and JSON.
     #[arg(long, default_value_t = 50, value_name = "N")]
     limit: usize,
 

@@ -248,11 +248,12 @@ fn slo_effect(set: &PolicySet, outcome: &SloOutcome, verdicts: &[eval::RuleVerdi
 pub const RUN_ID_FIELDS: &[&str] = &["run_id", "id"];
 
 /// Returns the record's `run_id`, else its `id`, as text; numbers keep their source text.
-/// Empty text is no id, like `null`.
+/// Only text that is not blank and numbers count: an empty `run_id` or a `null` one
+/// falls back to `id`.
 pub fn run_id(record: &Json) -> Option<String> {
-    match record.get("run_id").or_else(|| record.get("id"))? {
-        Json::String(text) if !text.is_empty() => Some(text.clone()),
+    RUN_ID_FIELDS.iter().find_map(|field| match record.get(field)? {
+        Json::String(text) if !text.trim().is_empty() => Some(text.clone()),
         Json::Number(number) => Some(number.to_string()),
         _ => None,
-    }
+    })
 }

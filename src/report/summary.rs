@@ -35,6 +35,10 @@ pub struct CheckReport {
     /// Kept violations of rules not in shadow mode: those the text form lists.
     #[serde(skip)]
     listed_violations: usize,
+    /// The part of `violations_not_listed` from rules in shadow mode, which the text form
+    /// counts apart.
+    #[serde(skip)]
+    pub shadow_not_listed: usize,
     /// Most listed violations that will be shown in full (the text form's `--limit`);
     /// `None` shows every kept violation.
     #[serde(skip)]
@@ -192,6 +196,7 @@ impl CheckReport {
             runs_without_violations: 0,
             max_kept_violations: MAX_KEPT_VIOLATIONS,
             listed_violations: 0,
+            shadow_not_listed: 0,
             shown_limit: None,
             slos: Vec::new(),
         }
@@ -245,6 +250,9 @@ impl CheckReport {
             if matches!(verdict.verdict, Verdict::Fail | Verdict::Error) {
                 if self.violations.len() >= self.max_kept_violations {
                     self.violations_not_listed += 1;
+                    if set.rules[verdict.rule].mode == RuleMode::Shadow {
+                        self.shadow_not_listed += 1;
+                    }
                 } else {
                     if set.rules[verdict.rule].mode != RuleMode::Shadow {
                         self.listed_violations += 1;

@@ -21,12 +21,12 @@ pub fn render(report: &CheckReport, options: TextOptions) -> String {
     // their violations are not listed among the check's findings.
     let listed: Vec<&Violation> =
         report.violations.iter().filter(|v| v.mode != crate::syntax::ast::RuleMode::Shadow).collect();
-    let shadow = report.violations.len() - listed.len();
+    let shadow = report.violations.len() - listed.len() + report.shadow_not_listed;
     let shown = options.max_violations.unwrap_or(usize::MAX).min(listed.len());
     for violation in &listed[..shown] {
         render_violation(&mut out, violation);
     }
-    let hidden = listed.len() - shown + report.violations_not_listed;
+    let hidden = listed.len() - shown + report.violations_not_listed - report.shadow_not_listed;
     if hidden > 0 {
         let _ = writeln!(out, "... and {hidden} more violations not shown (use `--limit 0` to show all)\n");
     }

@@ -282,7 +282,7 @@ fn empty_run_id_falls_back_to_location() {
 }
 
 #[test]
-fn directory_given_as_json_lines_is_named() {
+fn directory_as_json_lines_is_named() {
     let directory = failing_runs(1);
     std::fs::create_dir(directory.path().join("runs.d.jsonl")).unwrap();
 

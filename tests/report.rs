@@ -198,10 +198,9 @@ fn invalid_policy_exits_2() {
     assert_eq!(output.status.code(), Some(2));
 }
 
-#[test]
-fn met_slo_without_violations_exits_0() {
-    let directory = tempfile::tempdir().unwrap();
-    let policy = directory.path().join("easy.slo");
+/// Writes a policy with one rule on `outcome.total` and one SLO of 90 % into `directory`.
+fn write_totals_policy(directory: &Path) -> std::path::PathBuf {
+    let policy = directory.join("totals.slo");
     std::fs::write(
         &policy,
         "event time outcome.created_at\n\
@@ -209,6 +208,13 @@ fn met_slo_without_violations_exits_0() {
          slo orders { objective 90% over 28d }\n",
     )
     .unwrap();
+    policy
+}
+
+#[test]
+fn met_slo_without_violations_exits_0() {
+    let directory = tempfile::tempdir().unwrap();
+    let policy = write_totals_policy(directory.path());
     let output = semslo(&["report", "--policy", policy.to_str().unwrap(), "--records", RUNS]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(stdout(&output).contains("met: SLI 100.00% is at or above the objective 90%"));
@@ -217,15 +223,8 @@ fn met_slo_without_violations_exits_0() {
 #[test]
 fn runs_without_steps_say_so() {
     let directory = tempfile::tempdir().unwrap();
-    let policy = directory.path().join("totals.slo");
+    let policy = write_totals_policy(directory.path());
     let runs = directory.path().join("runs.jsonl");
-    std::fs::write(
-        &policy,
-        "event time outcome.created_at\n\
-         rule has_total { expect outcome.total > 0 }\n\
-         slo orders { objective 90% over 28d }\n",
-    )
-    .unwrap();
     std::fs::write(&runs, "{\"run_id\":\"a\",\"outcome\":{\"total\":1,\"created_at\":\"2025-03-01T00:00:00Z\"}}\n")
         .unwrap();
     let output = semslo(&["report", "--policy", policy.to_str().unwrap(), "--records", runs.to_str().unwrap()]);

@@ -20,6 +20,7 @@
 //! SLO status over the stored runs is computed in [`slo_status`].
 
 pub mod canonical;
+mod outcomes;
 pub mod retention;
 mod schema;
 pub mod slo_status;
@@ -34,7 +35,7 @@ use tokio::sync::oneshot;
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
-use crate::engine::{RunVerdicts, SloEffect};
+use crate::engine::RunVerdicts;
 
 pub use schema::SCHEMA;
 
@@ -74,9 +75,10 @@ pub struct NewRun {
     pub result: String,
     /// Each rule's verdict, as the JSON object `{"rule": "verdict"}`.
     pub rule_verdicts: String,
-    pub slos: Vec<SloEffect>,
-    /// The `bad_rules` and `dimensions` of each SLO effect as JSON, in the order of `slos`.
-    slo_texts: Vec<(String, String)>,
+    /// The latest event time any SLO placed the run at, in microseconds.
+    event_time: Option<i64>,
+    /// How each SLO counted the run, as the JSON array of [`outcomes`].
+    slo_outcomes: String,
 }
 
 impl NewRun {
@@ -94,25 +96,15 @@ impl NewRun {
     ) -> Result<Self, serde_json::Error> {
         let rule_verdicts: serde_json::Map<String, serde_json::Value> =
             verdicts.verdicts.iter().map(|v| (v.rule.clone(), v.verdict.into())).collect();
-        let slo_texts = verdicts
-            .slos
-            .iter()
-            .map(|effect| Ok((serde_json::to_string(&effect.bad_rules)?, serde_json::to_string(&effect.dimensions)?)))
-            .collect::<Result<_, serde_json::Error>>()?;
         Ok(NewRun {
             run_id,
             body_hash,
             policy_hash: verdicts.policy_hash.clone(),
             result,
             rule_verdicts: serde_json::to_string(&rule_verdicts)?,
-            slos: verdicts.slos.clone(),
-            slo_texts,
+            event_time: verdicts.slos.iter().filter_map(|effect| effect.event_time).max().map(|t| t.timestamp_micros()),
+            slo_outcomes: outcomes::encode(&verdicts.slos)?,
         })
-    }
-
-    /// Returns the latest event time any SLO placed the run at, in microseconds.
-    fn event_time(&self) -> Option<i64> {
-        self.slos.iter().filter_map(|effect| effect.event_time).map(|time| time.timestamp_micros()).max()
     }
 }
 
@@ -477,23 +469,22 @@ fn insert(transaction: &Transaction<'_>, run: &NewRun) -> Result<Submission, Sto
     // is taken.
     let inserted = transaction
         .prepare_cached(
-            "INSERT INTO runs (run_id, body_sha256, event_time, received_at, policy_hash, result, rule_verdicts)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (run_id) DO NOTHING",
+            "INSERT INTO runs (run_id, body_sha256, event_time, received_at, policy_hash, result, rule_verdicts, slo_outcomes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (run_id) DO NOTHING",
         )?
         .execute(params![
             run.run_id,
             run.body_hash,
-            run.event_time(),
+            run.event_time,
             Utc::now().timestamp_micros(),
             run.policy_hash,
             run.result,
-            run.rule_verdicts
+            run.rule_verdicts,
+            run.slo_outcomes
         ])?;
     if inserted == 0 {
         return known_run(transaction, run);
     }
-    let id = transaction.last_insert_rowid();
-    insert_verdicts(transaction, id, run)?;
     Ok(Submission::Accepted)
 }
 
@@ -513,28 +504,6 @@ fn known_run(transaction: &Transaction<'_>, run: &NewRun) -> Result<Submission, 
         });
     }
     Err(StoreError::Write(format!("run `{}` was neither inserted nor found", run.run_id)))
-}
-
-/// Stores the SLO outcomes of the run stored under row `id`.
-fn insert_verdicts(transaction: &Transaction<'_>, id: i64, run: &NewRun) -> Result<(), StoreError> {
-    let mut outcomes = transaction.prepare_cached(
-        "INSERT INTO slo_outcomes (run, slo, result, field_missing, event_time, event_time_error, segment, bad_rules, dimensions)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    for (effect, (bad_rules, dimensions)) in run.slos.iter().zip(&run.slo_texts) {
-        outcomes.execute(params![
-            id,
-            effect.slo,
-            effect.result.as_str(),
-            effect.field_missing,
-            effect.event_time.map(|time| time.timestamp_micros()),
-            effect.event_time_error,
-            effect.segment,
-            bad_rules,
-            dimensions,
-        ])?;
-    }
-    Ok(())
 }
 
 fn from_micros(micros: i64) -> DateTime<Utc> {

@@ -201,10 +201,50 @@ fn default_alert_windows_extend_retention() {
 
 #[test]
 fn slo_status_matches_semslo_report() {
-    let engine = Engine::load(procurement()).unwrap();
-    let live = engine.current();
     let records = read_jsonl(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/procurement/runs.jsonl"));
+    assert_status_matches_report(&procurement(), &records);
+}
 
+#[test]
+fn status_of_uncounted_runs_matches_report() {
+    assert_status_matches_report(&orders_policy(), &mixed_orders());
+}
+
+fn orders_policy() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/slo/orders.slo")
+}
+
+/// Orders for `tests/data/slo/orders.slo` that every SLO counts differently: good,
+/// failing in each segment, erroring, without or with an unreadable event time, and
+/// not valid with and without the field `valid when` reads.
+fn mixed_orders() -> Vec<Json> {
+    let order = |id: &str, at: &str, vendor: &str, price: i64| json!({"run_id": id, "outcome": {"type": "order", "vendor": vendor, "price": price, "created_at": at}});
+    let mut runs = vec![
+        order("good-1", "2025-06-01T10:00:00Z", "acme", 10),
+        order("good-2", "2025-06-03T09:00:00Z", "zenith", 20),
+        order("blocked", "2025-06-03T10:00:00Z", "blocked", 10),
+        order("pricey", "2025-06-03T11:00:00Z", "acme", 500),
+        order("both", "2025-06-03T11:30:00Z", "blocked", 500),
+        order("old", "2025-04-01T11:30:00Z", "blocked", 10),
+    ];
+    let mut no_price = order("no-price", "2025-06-03T12:00:00Z", "acme", 10);
+    no_price["outcome"].as_object_mut().unwrap().remove("price");
+    let mut timeless = order("timeless", "2025-06-03T12:00:00Z", "acme", 10);
+    timeless["outcome"].as_object_mut().unwrap().remove("created_at");
+    let bad_time = order("bad-time", "yesterday", "blocked", 10);
+    let mut refund = order("refund", "2025-06-03T12:30:00Z", "acme", 10);
+    refund["outcome"]["type"] = json!("refund");
+    let mut untyped = order("untyped", "2025-06-03T12:40:00Z", "acme", 10);
+    untyped["outcome"].as_object_mut().unwrap().remove("type");
+    runs.extend([no_price, timeless, bad_time, refund, untyped]);
+    runs
+}
+
+/// Stores `records` and checks that the status computed from the store equals the
+/// report `semslo report` builds from the same records.
+fn assert_status_matches_report(policy: &Path, records: &[Json]) {
+    let engine = Engine::load(policy).unwrap();
+    let live = engine.current();
     let store = Store::open_in_memory().unwrap();
     let mut builder = ReportBuilder::new(&live.set, ReportOptions::default());
     let mut runs = Vec::new();
@@ -217,6 +257,7 @@ fn slo_status_matches_semslo_report() {
 
     let expected = serde_json::to_value(builder.finish()).unwrap();
     let actual = serde_json::to_value(slo_status::report(&store, &live.set, None).unwrap()).unwrap();
+    assert_eq!(actual["slos"].as_array().unwrap().len(), live.set.slos.len());
     assert_eq!(actual["at"], expected["at"]);
     assert_eq!(actual["rules"], expected["rules"]);
     for (index, slo) in expected["slos"].as_array().unwrap().iter().enumerate() {
@@ -248,21 +289,84 @@ fn slo_summary_of_unknown_name_is_none() {
     assert!(slo_status::summary(&store, &engine.current().set, "nope", None).unwrap().is_none());
 }
 
-#[test]
-fn v1_store_migrates_with_same_status() {
-    let engine = Engine::load(procurement()).unwrap();
-    let live = engine.current();
-    let records = read_jsonl(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/procurement/runs.jsonl"));
+/// Stores `records` in a new store file and returns the status report on `policy`,
+/// as JSON, with the directory holding the file.
+fn stored_runs(policy: &Path, records: &[Json], name: &str) -> (tempfile::TempDir, PathBuf, Json) {
+    let engine = Engine::load(policy).unwrap();
     let directory = tempfile::tempdir().unwrap();
-    let path = directory.path().join("v1.db");
+    let path = directory.path().join(name);
     let store = Store::open(&path).unwrap();
     store.submit(records.iter().map(|record| new_run(&engine, record)).collect()).unwrap();
-    let before = serde_json::to_value(slo_status::report(&store, &live.set, None).unwrap()).unwrap();
+    let report = serde_json::to_value(slo_status::report(&store, &engine.current().set, None).unwrap()).unwrap();
     store.close().unwrap();
-    drop(store);
+    (directory, path, report)
+}
 
-    // Turn the file back into what semslo wrote with schema v1: one row per run and rule.
+/// Turns a store file back into what semslo wrote with schema v2: one row per run and
+/// SLO in an `slo_outcomes` table, indexed by SLO and event time.
+fn rewrite_as_v2(connection: &rusqlite::Connection) {
+    connection
+        .execute_batch(
+            "CREATE TABLE slo_outcomes (
+                 run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+                 slo TEXT NOT NULL, result TEXT NOT NULL, field_missing INTEGER NOT NULL,
+                 event_time INTEGER, event_time_error TEXT, segment TEXT,
+                 bad_rules TEXT NOT NULL, dimensions TEXT NOT NULL,
+                 PRIMARY KEY (run, slo)) WITHOUT ROWID;
+             CREATE INDEX slo_outcomes_by_window ON slo_outcomes (slo, event_time);
+             INSERT INTO slo_outcomes SELECT runs.id, o.value ->> 'slo', o.value ->> 'result',
+                 coalesce(o.value ->> 'field_missing', 0), o.value ->> 'event_time',
+                 o.value ->> 'event_time_error', o.value ->> 'segment',
+                 o.value -> 'bad_rules', o.value -> 'dimensions'
+                 FROM runs, json_each(runs.slo_outcomes) AS o;
+             ALTER TABLE runs DROP COLUMN slo_outcomes;
+             UPDATE meta SET value = 'semslo.store.v2' WHERE key = 'schema';",
+        )
+        .unwrap();
+}
+
+/// Opens the store at `path` again, returns its status report on `policy` as JSON,
+/// and checks that the schema is the current one and that `dropped` tables are gone.
+fn reopened_report(policy: &Path, path: &Path, dropped: &[&str]) -> Json {
+    let engine = Engine::load(policy).unwrap();
+    let store = Store::open(path).unwrap();
+    let report = serde_json::to_value(slo_status::report(&store, &engine.current().set, None).unwrap()).unwrap();
+    store.close().unwrap();
+    let connection = rusqlite::Connection::open(path).unwrap();
+    let schema: String =
+        connection.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| row.get(0)).unwrap();
+    assert_eq!(schema, semslo::store::SCHEMA);
+    for table in dropped {
+        let tables: i64 = connection
+            .query_row("SELECT count(*) FROM sqlite_schema WHERE name = ?1", [table], |row| row.get(0))
+            .unwrap();
+        assert_eq!(tables, 0, "the table `{table}` is dropped");
+    }
+    report
+}
+
+#[test]
+fn v2_store_migrates_with_same_status() {
+    let runs = mixed_orders();
+    let (_directory, path, before) = stored_runs(&orders_policy(), &runs, "v2.db");
     let connection = rusqlite::Connection::open(&path).unwrap();
+    rewrite_as_v2(&connection);
+    let rows: i64 = connection.query_row("SELECT count(*) FROM slo_outcomes", [], |row| row.get(0)).unwrap();
+    assert_eq!(rows, 8 * runs.len() as i64, "eight SLOs for each run");
+    drop(connection);
+
+    let after = reopened_report(&orders_policy(), &path, &["slo_outcomes", "slo_outcomes_by_window"]);
+    assert_eq!(after["rules"], before["rules"]);
+    assert_eq!(after["slos"], before["slos"]);
+}
+
+#[test]
+fn v1_store_migrates_with_same_status() {
+    let records = read_jsonl(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/procurement/runs.jsonl"));
+    let (_directory, path, before) = stored_runs(&procurement(), &records, "v1.db");
+    // Turn the file back into what semslo wrote with schema v1: also one row per run and rule.
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    rewrite_as_v2(&connection);
     connection
         .execute_batch(
             "CREATE TABLE rule_verdicts (
@@ -275,20 +379,10 @@ fn v1_store_migrates_with_same_status() {
         )
         .unwrap();
     let rows: i64 = connection.query_row("SELECT count(*) FROM rule_verdicts", [], |row| row.get(0)).unwrap();
-    assert_eq!(rows, 6 * records.len() as i64);
+    assert_eq!(rows, 6 * 1000);
     drop(connection);
 
-    let store = Store::open(&path).unwrap();
-    let after = serde_json::to_value(slo_status::report(&store, &live.set, None).unwrap()).unwrap();
+    let after = reopened_report(&procurement(), &path, &["rule_verdicts", "slo_outcomes"]);
     assert_eq!(after["rules"], before["rules"]);
     assert_eq!(after["slos"], before["slos"]);
-    store.close().unwrap();
-    let connection = rusqlite::Connection::open(&path).unwrap();
-    let schema: String =
-        connection.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| row.get(0)).unwrap();
-    assert_eq!(schema, semslo::store::SCHEMA);
-    let tables: i64 = connection
-        .query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'rule_verdicts'", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(tables, 0, "the v1 table is dropped");
 }

@@ -9,19 +9,13 @@ use serde_json::Value as Json;
 use super::calibration::{Calibration, RunFacts};
 use super::event::{BAD, ERROR, Event, EventLog, NO_SEGMENT};
 use super::summary::{
-    AtSource, InputInfo, InputRuns, MAX_LISTED_RUNS, REPORT_SCHEMA, ReasonCount, RejectedRecord, RuleCounts, SloReport,
+    AtSource, InputInfo, InputRuns, MAX_LISTED_RUNS, REPORT_SCHEMA, RejectedRecord, RuleCounts, SloReport,
 };
 use super::windowed;
 use crate::compile::PolicySet;
 use crate::eval::slo::{SloOutcome, SloStatus, classify};
 use crate::eval::{RuleVerdict, Verdict};
 use crate::input::Location;
-
-/// Distinct reasons kept for valid runs without a usable event time; later ones
-/// are counted under [`OTHER_REASONS`].
-const MAX_UNPLACED_REASONS: usize = 20;
-/// The entry that counts reasons past [`MAX_UNPLACED_REASONS`].
-const OTHER_REASONS: &str = "(other reasons)";
 
 /// Settings of the report computation.
 #[derive(Clone, Copy, Debug, Default)]
@@ -198,25 +192,11 @@ impl SloAccumulator {
                 };
                 self.events.push(event, &outcome.dimensions);
             }
-            Err(reason) => self.add_unplaced(reason),
+            Err(reason) => self.runs.add_unplaced(reason),
         }
 
         let facts = RunFacts { record, bad, segment, bad_rules: rules };
         self.calibration.add(set, &facts, || run_id(record, location));
-    }
-
-    fn add_unplaced(&mut self, reason: &str) {
-        self.runs.unplaced += 1;
-        let reasons = &mut self.runs.unplaced_reasons;
-        let reason = if reasons.len() + 1 < MAX_UNPLACED_REASONS || reasons.iter().any(|entry| entry.reason == reason) {
-            reason
-        } else {
-            OTHER_REASONS
-        };
-        match reasons.iter_mut().find(|entry| entry.reason == reason) {
-            Some(entry) => entry.runs += 1,
-            None => reasons.push(ReasonCount { reason: reason.to_string(), runs: 1 }),
-        }
     }
 }
 

@@ -327,6 +327,31 @@ pub struct InputRuns {
     pub unplaced_reasons: Vec<ReasonCount>,
 }
 
+/// Distinct reasons kept for valid runs without a usable event time; later ones
+/// are counted under [`OTHER_REASONS`].
+const MAX_UNPLACED_REASONS: usize = 20;
+/// The entry that counts reasons past [`MAX_UNPLACED_REASONS`].
+const OTHER_REASONS: &str = "(other reasons)";
+
+impl InputRuns {
+    /// Counts a valid run without a usable event time under `reason`. Reasons are
+    /// listed in the order they first occur, and runs past the first 19 distinct
+    /// reasons count under `(other reasons)`.
+    pub fn add_unplaced(&mut self, reason: &str) {
+        self.unplaced += 1;
+        let reasons = &mut self.unplaced_reasons;
+        let reason = if reasons.len() + 1 < MAX_UNPLACED_REASONS || reasons.iter().any(|entry| entry.reason == reason) {
+            reason
+        } else {
+            OTHER_REASONS
+        };
+        match reasons.iter_mut().find(|entry| entry.reason == reason) {
+            Some(entry) => entry.runs += 1,
+            None => reasons.push(ReasonCount { reason: reason.to_string(), runs: 1 }),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct ReasonCount {
     pub reason: String,

@@ -6,11 +6,15 @@ use rusqlite::Connection;
 
 /// Identifier of this schema, kept in the `meta` table; a store written by an
 /// incompatible version is refused instead of being misread.
-pub const SCHEMA: &str = "semslo.store.v2";
+pub const SCHEMA: &str = "semslo.store.v3";
 
 /// The schema before `rule_verdicts` became a column of `runs`; opening such a store
-/// migrates it in one transaction.
+/// migrates it in one transaction, to v2 and then to v3.
 const SCHEMA_V1: &str = "semslo.store.v1";
+
+/// The schema before `slo_outcomes` became a column of `runs`; opening such a store
+/// migrates it in one transaction.
+const SCHEMA_V2: &str = "semslo.store.v2";
 
 const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -32,34 +36,16 @@ CREATE TABLE IF NOT EXISTS runs (
     -- The run's verdicts as JSON, exactly as the first response returned them.
     result      TEXT NOT NULL,
     -- Each rule's verdict, as a JSON object from rule name to pass, fail, skip or error.
-    rule_verdicts TEXT NOT NULL DEFAULT '{}'
+    rule_verdicts TEXT NOT NULL DEFAULT '{}',
+    -- How each SLO counted the run, as a JSON array (see store/outcomes.rs).
+    slo_outcomes TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS runs_by_event_time ON runs (event_time);
 CREATE INDEX IF NOT EXISTS runs_by_received_at ON runs (received_at) WHERE event_time IS NULL;
-
--- How each SLO counted each run.
-CREATE TABLE IF NOT EXISTS slo_outcomes (
-    run              INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    slo              TEXT NOT NULL,
-    -- good, bad, error or not_valid.
-    result           TEXT NOT NULL,
-    -- 1 when a not_valid run's `valid when` read a missing field.
-    field_missing    INTEGER NOT NULL,
-    -- NULL when the run's event time is missing or invalid (event_time_error says why).
-    event_time       INTEGER,
-    event_time_error TEXT,
-    segment          TEXT,
-    -- JSON array of {\"rule\", \"verdict\"}: the counted rules that made the run bad.
-    bad_rules        TEXT NOT NULL,
-    -- JSON array of {\"by\", \"value\"}: the run's value of each `by` dimension.
-    dimensions       TEXT NOT NULL,
-    PRIMARY KEY (run, slo)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS slo_outcomes_by_window ON slo_outcomes (slo, event_time);
 ";
 
-/// Sets up a connection: WAL journal, `synchronous = FULL`, foreign keys (for the
-/// cascading deletes of retention), and a busy timeout for readers meeting a checkpoint.
+/// Sets up a connection: WAL journal, `synchronous = FULL`, and a busy timeout for
+/// readers meeting a checkpoint.
 ///
 /// `FULL` makes every commit fsync the write-ahead log before it returns, so a
 /// run whose commit returned survives a power loss. `NORMAL` would be enough
@@ -74,7 +60,7 @@ pub fn configure(connection: &Connection, in_memory: bool) -> rusqlite::Result<(
             )));
         }
     }
-    connection.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    connection.execute_batch("PRAGMA synchronous = FULL;")?;
     connection.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())
 }
@@ -92,8 +78,30 @@ UPDATE meta SET value = 'semslo.store.v2' WHERE key = 'schema';
 COMMIT;
 ";
 
-/// Creates the tables if they do not exist, migrates a v1 store, and checks the
-/// schema identifier.
+/// Moves v2's `slo_outcomes` table into a column of `runs`. The table took one row
+/// per run and SLO, and its index by SLO and event time took inserts at scattered
+/// places. The column takes no insert of its own.
+const MIGRATE_V2: &str = "
+BEGIN IMMEDIATE;
+ALTER TABLE runs ADD COLUMN slo_outcomes TEXT NOT NULL DEFAULT '[]';
+UPDATE runs SET slo_outcomes = coalesce(
+    (SELECT json_group_array(json_object(
+        'slo', slo,
+        'result', result,
+        'field_missing', json(CASE WHEN field_missing THEN 'true' ELSE 'false' END),
+        'event_time', event_time,
+        'event_time_error', event_time_error,
+        'segment', segment,
+        'bad_rules', json(bad_rules),
+        'dimensions', json(dimensions)))
+     FROM slo_outcomes WHERE run = runs.id), '[]');
+DROP TABLE slo_outcomes;
+UPDATE meta SET value = 'semslo.store.v3' WHERE key = 'schema';
+COMMIT;
+";
+
+/// Creates the tables if they do not exist, migrates a v1 or v2 store, and checks
+/// the schema identifier.
 pub fn create(connection: &Connection) -> Result<(), String> {
     connection.execute_batch(TABLES).map_err(|error| error.to_string())?;
     connection
@@ -106,6 +114,12 @@ pub fn create(connection: &Connection) -> Result<(), String> {
         connection
             .execute_batch(MIGRATE_V1)
             .map_err(|error| format!("cannot migrate the store from `{SCHEMA_V1}`: {error}"))?;
+        found = SCHEMA_V2.to_string();
+    }
+    if found == SCHEMA_V2 {
+        connection
+            .execute_batch(MIGRATE_V2)
+            .map_err(|error| format!("cannot migrate the store from `{SCHEMA_V2}`: {error}"))?;
         found = SCHEMA.to_string();
     }
     if found != SCHEMA {

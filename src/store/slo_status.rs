@@ -20,9 +20,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use rust_decimal::Decimal;
 
+use super::outcomes::{self, Outcome};
 use super::{Store, StoreError};
 use crate::compile::{CompiledSlo, GoodRule, PolicySet, SloWindow};
 use crate::engine::{BadRule, DimensionValue, SloResult};
@@ -33,15 +34,13 @@ use crate::slo::math::{
 use crate::slo::window::local_date;
 use crate::slo::{
     AlertScaling, AlertStatus, AlertWindow, AlertsInfo, AtSource, BudgetInfo, DayPoint, DimensionBreakdown, InputInfo,
-    InputRuns, Measure, PolicyRef, REPORT_SCHEMA, ReasonCount, RuleBreakdown, RuleCounts, SegmentBreakdown, SloReport,
-    SloState, SloSummary, WindowBounds, WindowCounts, WindowInfo, format_duration,
+    InputRuns, Measure, PolicyRef, REPORT_SCHEMA, RuleBreakdown, RuleCounts, SegmentBreakdown, SloReport, SloState,
+    SloSummary, WindowBounds, WindowCounts, WindowInfo, format_duration,
 };
 use crate::syntax::ast::RuleMode;
 
 /// The window the default alert factors are derived for (see `compile::slo::DEFAULT_ALERTS`).
 const DEFAULT_ALERT_WINDOW_DAYS: i64 = 30;
-/// Distinct reasons listed for runs without an event time.
-const MAX_UNPLACED_REASONS: usize = 20;
 
 /// One valid, placed run as one SLO counted it.
 struct Event {
@@ -65,7 +64,9 @@ pub fn report(store: &Store, set: &PolicySet, at: Option<DateTime<Utc>>) -> Resu
     let (at, at_source) = resolve_at(at, last);
     let runs = store.run_count()?;
     store.read(|connection| {
-        let slos = (0..set.slos.len()).map(|index| summarize(connection, set, index, at)).collect::<Result<_, _>>()?;
+        let every_slo: Vec<usize> = (0..set.slos.len()).collect();
+        let scanned = scan(connection, set, &every_slo, at)?;
+        let slos = scanned.into_iter().zip(every_slo).map(|(runs, index)| summarize(set, index, at, runs)).collect();
         Ok(SloReport {
             schema: REPORT_SCHEMA,
             policy: PolicyRef {
@@ -98,7 +99,10 @@ pub fn summary(
     let Some(index) = set.slos.iter().position(|slo| slo.name == name) else { return Ok(None) };
     let (_, last) = store.event_time_range()?;
     let (at, _) = resolve_at(at, last);
-    store.read(|connection| summarize(connection, set, index, at).map(Some))
+    store.read(|connection| {
+        let runs = scan(connection, set, &[index], at)?.pop().unwrap_or_default();
+        Ok(Some(summarize(set, index, at, runs)))
+    })
 }
 
 fn resolve_at(at: Option<DateTime<Utc>>, newest: Option<DateTime<Utc>>) -> (Option<DateTime<Utc>>, AtSource) {
@@ -109,21 +113,12 @@ fn resolve_at(at: Option<DateTime<Utc>>, newest: Option<DateTime<Utc>>) -> (Opti
     }
 }
 
-fn summarize(
-    connection: &Connection,
-    set: &PolicySet,
-    index: usize,
-    at: Option<DateTime<Utc>>,
-) -> Result<SloSummary, StoreError> {
+fn summarize(set: &PolicySet, index: usize, at: Option<DateTime<Utc>>, runs: ScannedRuns) -> SloSummary {
+    let ScannedRuns { events, input_runs } = runs;
     let slo = &set.slos[index];
     let source = &set.files[slo.file].source;
     let (line, _) = source.line_column(slo.span.start);
     let bounds = at.map(|at| WindowBounds::of(slo.window, slo.time_zone, at));
-    let events = match at {
-        Some(at) => load_events(connection, slo, at)?,
-        None => Vec::new(),
-    };
-    let input_runs = input_runs(connection, &slo.name)?;
 
     let counts = window_counts(&events, bounds.as_ref(), input_runs.unplaced);
     let sli_value = guard(sli(counts.good, counts.valid), counts.valid, slo.minimum_runs);
@@ -143,7 +138,7 @@ fn summarize(
         time_seconds: budget_seconds(slo.objective, length),
     };
 
-    Ok(SloSummary {
+    SloSummary {
         name: slo.name.clone(),
         title: slo.title.clone(),
         file: source.name().to_string(),
@@ -167,83 +162,99 @@ fn summarize(
         checkpoints: None,
         labels: None,
         costs: None,
-    })
+    }
 }
 
-/// Loads the valid, placed runs of `slo` that any of its windows ending at `at` can contain.
-fn load_events(connection: &Connection, slo: &CompiledSlo, at: DateTime<Utc>) -> Result<Vec<Event>, StoreError> {
+/// What one SLO needs from the stored runs: its valid, placed runs that a window
+/// ending at the report time can contain, and how it classified every run.
+#[derive(Default)]
+struct ScannedRuns {
+    events: Vec<Event>,
+    input_runs: InputRuns,
+}
+
+/// One SLO being gathered by [`scan`].
+struct Gathering<'s> {
+    name: &'s str,
+    /// The event times a window or alert window ending at the report time can hold.
+    range: Option<(i64, i64)>,
+    runs: ScannedRuns,
+}
+
+/// Reads every stored run once and gathers, for each SLO of `set` at `indices`, the
+/// runs its windows ending at `at` can contain and its counts over every run. A run
+/// has one outcome per SLO that was live when it arrived; outcomes of SLOs not asked
+/// for are passed over.
+fn scan(
+    connection: &Connection,
+    set: &PolicySet,
+    indices: &[usize],
+    at: Option<DateTime<Utc>>,
+) -> Result<Vec<ScannedRuns>, StoreError> {
+    let mut gathering: Vec<Gathering<'_>> = indices
+        .iter()
+        .map(|&index| {
+            let slo = &set.slos[index];
+            Gathering {
+                name: &slo.name,
+                range: at.map(|at| (earliest_needed(slo, at).timestamp_micros(), at.timestamp_micros())),
+                runs: ScannedRuns::default(),
+            }
+        })
+        .collect();
+    let mut statement = connection.prepare_cached("SELECT slo_outcomes FROM runs")?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let text: String = row.get(0)?;
+        for outcome in outcomes::decode(&text)? {
+            let Some(slo) = gathering.iter_mut().find(|slo| slo.name == outcome.slo) else { continue };
+            slo.add(outcome);
+        }
+    }
+    Ok(gathering.into_iter().map(|slo| slo.runs).collect())
+}
+
+/// Returns the earliest instant any window of `slo` ending at `at` starts at.
+fn earliest_needed(slo: &CompiledSlo, at: DateTime<Utc>) -> DateTime<Utc> {
     let window = WindowBounds::of(slo.window, slo.time_zone, at);
     let longest_alert = slo.alerts.iter().map(|alert| alert.long_window).max().unwrap_or_default();
-    let earliest = window.first_instant().min(at - longest_alert);
-    let mut statement = connection.prepare_cached(
-        "SELECT event_time, result, segment, bad_rules, dimensions FROM slo_outcomes
-         WHERE slo = ?1 AND result != 'not_valid' AND event_time >= ?2 AND event_time <= ?3",
-    )?;
-    let rows = statement.query_map(params![slo.name, earliest.timestamp_micros(), at.timestamp_micros()], |row| {
-        Ok((
-            row.get::<_, i64>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, Option<String>>(2)?,
-            row.get::<_, String>(3)?,
-            row.get::<_, String>(4)?,
-        ))
-    })?;
-    let mut events = Vec::new();
-    for row in rows {
-        let (time, result, segment, bad_rules, dimensions) = row?;
-        events.push(Event {
-            time,
-            result: SloResult::parse(&result).unwrap_or(SloResult::Error),
-            segment,
-            bad_rules: serde_json::from_str(&bad_rules)?,
-            dimensions: serde_json::from_str(&dimensions)?,
-        });
-    }
-    Ok(events)
+    window.first_instant().min(at - longest_alert)
 }
 
-/// Counts how the SLO classified every stored run, windows aside.
-fn input_runs(connection: &Connection, slo: &str) -> Result<InputRuns, StoreError> {
-    let mut runs = InputRuns::default();
-    let mut statement = connection.prepare_cached(
-        "SELECT result, field_missing, event_time IS NULL, count(*) FROM slo_outcomes WHERE slo = ?1 GROUP BY 1, 2, 3",
-    )?;
-    let rows = statement.query_map([slo], |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?, row.get::<_, bool>(2)?, row.get::<_, i64>(3)? as u64))
-    })?;
-    for row in rows {
-        let (result, field_missing, unplaced, count) = row?;
-        match SloResult::parse(&result) {
-            Some(SloResult::NotValid) => {
-                runs.not_valid += count;
-                if field_missing {
-                    runs.not_valid_field_missing += count;
+impl Gathering<'_> {
+    fn add(&mut self, outcome: Outcome) {
+        let result = outcome.result();
+        let counts = &mut self.runs.input_runs;
+        match result {
+            SloResult::NotValid => {
+                counts.not_valid += 1;
+                if outcome.field_missing {
+                    counts.not_valid_field_missing += 1;
                 }
-                continue;
+                return;
             }
-            Some(SloResult::Good) => runs.good += count,
-            Some(SloResult::Bad) => runs.bad += count,
-            Some(SloResult::Error) | None => {
-                runs.bad += count;
-                runs.bad_error += count;
+            SloResult::Good => counts.good += 1,
+            SloResult::Bad => counts.bad += 1,
+            SloResult::Error => {
+                counts.bad += 1;
+                counts.bad_error += 1;
             }
         }
-        runs.valid += count;
-        if unplaced {
-            runs.unplaced += count;
+        counts.valid += 1;
+        let Some(time) = outcome.event_time else {
+            counts.add_unplaced(outcome.event_time_error.as_deref().unwrap_or_default());
+            return;
+        };
+        if self.range.is_some_and(|(earliest, latest)| (earliest..=latest).contains(&time)) {
+            self.runs.events.push(Event {
+                time,
+                result,
+                segment: outcome.segment,
+                bad_rules: outcome.bad_rules,
+                dimensions: outcome.dimensions,
+            });
         }
     }
-
-    let mut reasons = connection.prepare_cached(
-        "SELECT coalesce(event_time_error, ''), count(*) FROM slo_outcomes
-         WHERE slo = ?1 AND event_time IS NULL AND result != 'not_valid'
-         GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?2",
-    )?;
-    let rows = reasons.query_map(params![slo, MAX_UNPLACED_REASONS as i64], |row| {
-        Ok(ReasonCount { reason: row.get(0)?, runs: row.get::<_, i64>(1)? as u64 })
-    })?;
-    runs.unplaced_reasons = rows.collect::<Result<_, _>>()?;
-    Ok(runs)
 }
 
 /// Counts the verdicts per rule of `set` over every stored run.

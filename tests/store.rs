@@ -133,7 +133,7 @@ fn log_is_checkpointed_while_store_is_open() {
     store.submit(runs).unwrap();
 
     // Committed pages sit in the write-ahead log until a checkpoint copies them into
-    // the database file; commits alone would not checkpoint before 10,000 pages.
+    // the database file; commits alone would not checkpoint before 40,000 pages.
     let database_bytes = || std::fs::metadata(&path).map_or(0, |m| m.len());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while database_bytes() < 100_000 && std::time::Instant::now() < deadline {
@@ -159,6 +159,24 @@ fn runs_survive_reopening() {
     assert_eq!(stored.policy_hash, engine.hash());
     assert_eq!(stored.body_hash, canonical::body_hash(&record));
     assert!(matches!(store.submit(vec![new_run(&engine, &record)]).unwrap()[0], Submission::Duplicate { .. }));
+}
+
+#[test]
+fn close_right_after_commit_returns() {
+    let engine = Engine::load(fixture()).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("verdicts.db");
+    let store = Store::open(&path).unwrap();
+    let record = order("r-1", "V-1", "2025-03-01T10:00:00Z");
+    store.submit(vec![new_run(&engine, &record)]).unwrap();
+
+    // The checkpointer is still waiting to checkpoint this commit when `close` runs.
+    let (closed, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || closed.send(store.close()).unwrap());
+    let result = done.recv_timeout(std::time::Duration::from_secs(20)).expect("close returns");
+    assert!(result.is_ok(), "{result:?}");
+    let wal = std::fs::metadata(path.with_extension("db-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "the log is checkpointed and truncated on close");
 }
 
 #[test]

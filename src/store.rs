@@ -51,8 +51,8 @@ const CHECKPOINT_DELAY: std::time::Duration = std::time::Duration::from_millis(5
 /// default is 1,000 pages). The background checkpointer copies pages while commits go
 /// on, but the log starts over from its beginning only after a checkpoint that nothing
 /// was committed during. Under steady load that is this one, so the log grows to about
-/// this size: 40,000 pages of 4 KiB are 160 MiB.
-const FALLBACK_CHECKPOINT_PAGES: u32 = 40_000;
+/// this size: 10,000 pages of 16 KiB are 160 MiB.
+const FALLBACK_CHECKPOINT_PAGES: u32 = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

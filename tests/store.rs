@@ -39,13 +39,15 @@ fn read_jsonl(path: &Path) -> Vec<Json> {
 }
 
 #[test]
-fn file_store_uses_wal_and_full_sync() {
+fn file_store_uses_wal_and_large_pages() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("verdicts.db");
     let _store = Store::open(&path).unwrap();
     let connection = rusqlite::Connection::open(&path).unwrap();
     let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
     assert_eq!(mode, "wal");
+    let page_size: i64 = connection.query_row("PRAGMA page_size", [], |row| row.get(0)).unwrap();
+    assert_eq!(page_size, 16 * 1024);
 }
 
 #[test]
@@ -133,7 +135,7 @@ fn log_is_checkpointed_while_store_is_open() {
     store.submit(runs).unwrap();
 
     // Committed pages sit in the write-ahead log until a checkpoint copies them into
-    // the database file; commits alone would not checkpoint before 40,000 pages.
+    // the database file; commits alone would not checkpoint before 10,000 pages.
     let database_bytes = || std::fs::metadata(&path).map_or(0, |m| m.len());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while database_bytes() < 100_000 && std::time::Instant::now() < deadline {

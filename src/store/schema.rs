@@ -44,14 +44,23 @@ CREATE INDEX IF NOT EXISTS runs_by_event_time ON runs (event_time);
 CREATE INDEX IF NOT EXISTS runs_by_received_at ON runs (received_at) WHERE event_time IS NULL;
 ";
 
-/// Sets up a connection: WAL journal, `synchronous = FULL`, and a busy timeout for
-/// readers meeting a checkpoint.
+/// Page size of a new store, in bytes (SQLite's default is 4,096). A commit writes
+/// each page it changed to the log once, so larger pages take fewer log frames,
+/// write calls and checksums for the runs appended in a commit. But each index page
+/// that one insert changes costs the whole page. In the load test's NDJSON phase
+/// 16 KiB took 7 % more runs per second than 4 KiB; 32 KiB was no faster and 64 KiB slower.
+const PAGE_SIZE: i64 = 16 * 1024;
+
+/// Sets up a connection: the page size of a new store, WAL journal, `synchronous = FULL`,
+/// and a busy timeout for readers meeting a checkpoint.
 ///
 /// `FULL` makes every commit fsync the write-ahead log before it returns, so a
 /// run whose commit returned survives a power loss. `NORMAL` would be enough
 /// against a crash of the process, but may lose the last commits on power loss,
 /// and the server promises that a run is durable once its response is sent.
 pub fn configure(connection: &Connection, in_memory: bool) -> rusqlite::Result<()> {
+    // Only a new database takes the page size; an existing one keeps its own.
+    connection.pragma_update(None, "page_size", PAGE_SIZE)?;
     if !in_memory {
         let mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {

@@ -98,14 +98,24 @@ impl NewRun {
         verdicts: &RunVerdicts,
         result: String,
     ) -> Result<Self, serde_json::Error> {
-        let rule_verdicts: serde_json::Map<String, serde_json::Value> =
-            verdicts.verdicts.iter().map(|v| (v.rule.clone(), v.verdict.into())).collect();
+        // Written directly rather than through a JSON map, which would copy every rule name.
+        let mut rule_verdicts = Vec::with_capacity(32 * verdicts.verdicts.len() + 2);
+        rule_verdicts.push(b'{');
+        for (index, outcome) in verdicts.verdicts.iter().enumerate() {
+            if index > 0 {
+                rule_verdicts.push(b',');
+            }
+            serde_json::to_writer(&mut rule_verdicts, &outcome.rule)?;
+            rule_verdicts.push(b':');
+            serde_json::to_writer(&mut rule_verdicts, outcome.verdict)?;
+        }
+        rule_verdicts.push(b'}');
         Ok(NewRun {
             run_id,
             body_hash,
             policy_hash: verdicts.policy_hash.clone(),
             result,
-            rule_verdicts: serde_json::to_string(&rule_verdicts)?,
+            rule_verdicts: String::from_utf8(rule_verdicts).expect("serde_json writes UTF-8"),
             event_time: verdicts.slos.iter().filter_map(|effect| effect.event_time).max().map(|t| t.timestamp_micros()),
             slo_outcomes: outcomes::encode(&verdicts.slos)?,
         })

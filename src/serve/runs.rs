@@ -303,11 +303,11 @@ impl Answer {
         let entry = match submission {
             Submission::Accepted => {
                 self.accepted += 1;
-                with_result(head(index, line, "accepted"), &result)
+                with_result(index, line, "accepted", &result)
             }
             Submission::Duplicate { result, .. } => {
                 self.duplicates += 1;
-                with_result(head(index, line, "duplicate"), &result)
+                with_result(index, line, "duplicate", &result)
             }
             Submission::Conflict { stored_body_hash, received_at } => {
                 self.conflicts += 1;
@@ -376,15 +376,25 @@ fn head(index: usize, line: Option<usize>, status: &str) -> Map<String, Json> {
     entry
 }
 
-/// Joins an entry's head and the members of `result`, a JSON object as text, into one
-/// object's text. A result that is not an object text adds nothing.
-fn with_result(head: Map<String, Json>, result: &str) -> String {
-    let head = Json::Object(head).to_string();
-    let members = result.trim().strip_prefix('{').and_then(|rest| rest.strip_suffix('}')).map(str::trim);
-    match members {
-        Some(members) if !members.is_empty() => format!("{},{members}}}", &head[..head.len() - 1]),
-        _ => head,
+/// Writes the text of the object [`head`] builds, followed by the members of `result`,
+/// a JSON object as text. A result that is not an object text adds nothing. `status`
+/// is one plain word. Written directly, because every stored run of a response goes
+/// through here.
+fn with_result(index: usize, line: Option<usize>, status: &str, result: &str) -> String {
+    use std::fmt::Write as _;
+    let mut entry = String::with_capacity(result.len() + 48);
+    let _ = write!(entry, r#"{{"index":{index}"#);
+    if let Some(line) = line {
+        let _ = write!(entry, r#","line":{line}"#);
     }
+    let _ = write!(entry, r#","status":"{status}""#);
+    let members = result.trim().strip_prefix('{').and_then(|rest| rest.strip_suffix('}')).map(str::trim);
+    if let Some(members) = members.filter(|members| !members.is_empty()) {
+        entry.push(',');
+        entry.push_str(members);
+    }
+    entry.push('}');
+    entry
 }
 
 /// `GET /v1/runs/{run_id}`: the stored verdicts of one run.
@@ -409,4 +419,28 @@ pub async fn show(State(state): State<Arc<AppState>>, Path(id): Path<String>) ->
         "result": serde_json::from_str::<Json>(&run.result).unwrap_or(Json::Null),
     });
     Ok(axum::Json(body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_joins_head_and_result() {
+        let entry = with_result(3, Some(4), "accepted", r#" {"run_id":"a\"b","verdicts":[]} "#);
+        assert_eq!(entry, r#"{"index":3,"line":4,"status":"accepted","run_id":"a\"b","verdicts":[]}"#);
+        let parsed: Json = serde_json::from_str(&entry).unwrap();
+        assert_eq!(parsed["run_id"], "a\"b");
+    }
+
+    #[test]
+    fn entry_without_line_or_members() {
+        assert_eq!(with_result(0, None, "duplicate", "{}"), r#"{"index":0,"status":"duplicate"}"#);
+        assert_eq!(with_result(1, None, "duplicate", "not an object"), r#"{"index":1,"status":"duplicate"}"#);
+        assert_eq!(
+            with_result(2, None, "accepted", "{}"),
+            Json::Object(head(2, None, "accepted")).to_string(),
+            "the same text as the head alone"
+        );
+    }
 }

@@ -177,6 +177,7 @@ impl Store {
         let location = path.display().to_string();
         let open_error = |message: String| StoreError::Open { path: location.clone(), message };
         let writer = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        schema::check_existing(&writer).map_err(open_error)?;
         schema::configure(&writer, false).map_err(|e| open_error(e.to_string()))?;
         schema::create(&writer).map_err(open_error)?;
         let reader =

@@ -406,3 +406,38 @@ fn v1_store_migrates_with_same_status() {
     assert_eq!(after["rules"], before["rules"]);
     assert_eq!(after["slos"], before["slos"]);
 }
+
+#[test]
+fn foreign_database_is_refused_unchanged() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("app.db");
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection.execute_batch("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('ada');").unwrap();
+    drop(connection);
+    let before = std::fs::read(&path).unwrap();
+
+    let error = Store::open(&path).unwrap_err().to_string();
+    assert!(error.contains("not a semslo store"), "{error}");
+    assert!(error.contains("app.db"), "{error}");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the file is left as it was");
+}
+
+#[test]
+fn store_without_schema_row_is_refused() {
+    let engine = Engine::load(fixture()).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("verdicts.db");
+    let store = Store::open(&path).unwrap();
+    store.submit(vec![new_run(&engine, &order("r-1", "V-1", "2025-03-01T10:00:00Z"))]).unwrap();
+    store.close().unwrap();
+    drop(store);
+    rusqlite::Connection::open(&path).unwrap().execute_batch("DELETE FROM meta;").unwrap();
+
+    let error = Store::open(&path).unwrap_err().to_string();
+    assert!(error.contains("no `schema` row"), "{error}");
+    let unknown = rusqlite::Connection::open(&path).unwrap();
+    unknown.execute_batch("INSERT INTO meta VALUES ('schema', 'semslo.store.v9');").unwrap();
+    drop(unknown);
+    let error = Store::open(&path).unwrap_err().to_string();
+    assert!(error.contains("`semslo.store.v9`"), "{error}");
+}

@@ -2,7 +2,7 @@
 //!
 //! Times are microseconds since the Unix epoch (UTC), as SQLite integers.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 /// Identifier of this schema, kept in the `meta` table; a store written by an
 /// incompatible version is refused instead of being misread.
@@ -109,8 +109,40 @@ UPDATE meta SET value = 'semslo.store.v3' WHERE key = 'schema';
 COMMIT;
 ";
 
+/// Refuses a database that is not a semslo store this version reads or migrates,
+/// before anything is written to it: one with tables but no schema identifier in a
+/// `meta` table, or with an unknown identifier. A database without tables is new.
+pub fn check_existing(connection: &Connection) -> Result<(), String> {
+    let tables: i64 = connection
+        .query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'table'", [], |row| row.get(0))
+        .map_err(|error| error.to_string())?;
+    if tables == 0 {
+        return Ok(());
+    }
+    let found: Option<String> = connection
+        .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| row.get(0))
+        .optional()
+        .or_else(|error| match error {
+            // A missing `meta` table is treated as a missing row.
+            rusqlite::Error::SqliteFailure(_, Some(message)) if message.starts_with("no such table") => Ok(None),
+            error => Err(error),
+        })
+        .map_err(|error| error.to_string())?;
+    match found {
+        None => Err(
+            "the file is an SQLite database but not a semslo store: it has tables but no `schema` row in a `meta` table, so it was left unchanged; give `--store` a new file or a store semslo wrote"
+                .to_string(),
+        ),
+        Some(found) if ![SCHEMA, SCHEMA_V2, SCHEMA_V1].contains(&found.as_str()) => Err(format!(
+            "the store has schema `{found}`, but this semslo reads `{SCHEMA}` and migrates `{SCHEMA_V2}` and `{SCHEMA_V1}`"
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Creates the tables if they do not exist, migrates a v1 or v2 store, and checks
-/// the schema identifier.
+/// the schema identifier. Call [`check_existing`] before, so a file that is not a
+/// store is refused before anything is written.
 pub fn create(connection: &Connection) -> Result<(), String> {
     connection.execute_batch(TABLES).map_err(|error| error.to_string())?;
     connection
@@ -119,6 +151,9 @@ pub fn create(connection: &Connection) -> Result<(), String> {
     let mut found: String = connection
         .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |row| row.get(0))
         .map_err(|error| error.to_string())?;
+    if found != SCHEMA {
+        tracing::info!(from = %found, to = SCHEMA, "migrating the verdict store; an older semslo will refuse it afterwards");
+    }
     if found == SCHEMA_V1 {
         connection
             .execute_batch(MIGRATE_V1)

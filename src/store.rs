@@ -116,7 +116,12 @@ impl NewRun {
             policy_hash: verdicts.policy_hash.clone(),
             result,
             rule_verdicts: String::from_utf8(rule_verdicts).expect("serde_json writes UTF-8"),
-            event_time: verdicts.slos.iter().filter_map(|effect| effect.event_time).max().map(|t| t.timestamp_micros()),
+            event_time: verdicts
+                .slos
+                .iter()
+                .filter_map(|effect| effect.event_time)
+                .max()
+                .map(|time| time.timestamp_micros()),
             slo_outcomes: outcomes::encode(&verdicts.slos)?,
         })
     }

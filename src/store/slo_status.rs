@@ -165,8 +165,8 @@ fn summarize(set: &PolicySet, index: usize, at: Option<DateTime<Utc>>, runs: Sca
     }
 }
 
-/// What one SLO needs from the stored runs: its valid, placed runs that a window
-/// ending at the report time can contain, and how it classified every run.
+/// The stored runs one SLO needs: its valid, placed runs that a window ending at the
+/// report time can contain, and its counts of how it classified every run.
 #[derive(Default)]
 struct ScannedRuns {
     events: Vec<Event>,

@@ -446,7 +446,7 @@ fn hex_unit(bytes: &[u8], at: usize) -> Result<u32, Malformed> {
 
 /// Returns the index of the first `"`, `\` or control character in `bytes` at or after `from`.
 #[inline(always)]
-fn special_byte(bytes: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn special_byte(bytes: &[u8], from: usize) -> Option<usize> {
     let mut offset = from;
     #[cfg(target_arch = "x86_64")]
     {

@@ -7,7 +7,8 @@
 //! difference between a number and the text of that number, makes them different.
 
 use std::borrow::Cow;
-use std::ops::Range;
+use std::cell::RefCell;
+use std::cmp::Ordering;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -15,6 +16,7 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use crate::input::MAX_DEPTH;
+use crate::input::projected::special_byte;
 
 /// Returns `sha256:` and the hex digest of the canonical form of `record`.
 pub fn body_hash(record: &Json) -> String {
@@ -29,10 +31,38 @@ pub fn body_hash(record: &Json) -> String {
 /// `text` must be valid JSON, as a validating parser has already found it to be. The
 /// text of invalid JSON gets some hash or `None`, never a panic.
 pub fn body_hash_of_text(text: &[u8]) -> Option<String> {
-    let mut writer = TextWriter { text, at: 0, depth: 0, members: Vec::new(), object: Vec::new() };
-    let mut canonical = Vec::with_capacity(text.len());
-    writer.value(&mut canonical)?;
-    Some(hash_of(&canonical))
+    thread_local! {
+        /// Buffers kept from one call to the next on this thread, so hashing a run
+        /// allocates only the returned text.
+        static BUFFERS: RefCell<Buffers> = RefCell::default();
+    }
+    BUFFERS.with_borrow_mut(|buffers| {
+        let Buffers { canonical, members, keys, object } = buffers;
+        canonical.clear();
+        members.clear();
+        keys.clear();
+        let mut writer = TextWriter { text, at: 0, copied: 0, depth: 0, out: canonical, members, keys, object };
+        let written = writer.value().map(|()| {
+            writer.flush();
+            hash_of(writer.out)
+        });
+        // A run far larger than most would keep its memory on this thread for good.
+        if canonical.capacity() > MAX_KEPT_BUFFER {
+            *buffers = Buffers::default();
+        }
+        written
+    })
+}
+
+/// Capacity of the canonical text above which [`body_hash_of_text`] frees its buffers.
+const MAX_KEPT_BUFFER: usize = 1 << 20;
+
+#[derive(Default)]
+struct Buffers {
+    canonical: Vec<u8>,
+    members: Vec<Member>,
+    keys: Vec<u8>,
+    object: Vec<u8>,
 }
 
 fn hash_of(canonical: &[u8]) -> String {
@@ -47,29 +77,75 @@ fn hash_of(canonical: &[u8]) -> String {
     hash
 }
 
-/// Writes the canonical form of valid JSON text, value by value, as [`write_canonical`]
-/// writes the parsed value: an object's members are written first in input order,
-/// then moved into key order.
-struct TextWriter<'t> {
-    text: &'t [u8],
-    at: usize,
-    depth: usize,
-    /// The members of the objects being written: a decoded key, as UTF-8 bytes, and
-    /// where the member's canonical form (`"key":value`) lies in the output.
-    members: Vec<(Cow<'t, [u8]>, Range<usize>)>,
-    /// The buffer in which an object's members are put in key order before they
-    /// replace the members in input order.
-    object: Vec<u8>,
+/// One member of an object being written.
+struct Member {
+    /// The key's first eight bytes, big-endian and padded with zeros: keys whose
+    /// prefixes differ are in the order of their prefixes, which settles most comparisons.
+    prefix: u64,
+    /// Where the key lies: in the text, without quotes, when it has no escapes;
+    /// otherwise decoded in [`TextWriter::keys`].
+    key: (usize, usize),
+    decoded: bool,
+    /// Where the member's canonical form (`"key":value`) lies in the output.
+    written: (usize, usize),
 }
 
-impl<'t> TextWriter<'t> {
+/// Writes the canonical form of valid JSON text, as [`write_canonical`] writes the
+/// parsed value. Most of compact text is its own canonical form, so the text is copied
+/// in spans: `text[copied..at]` is canonical and not yet copied. White space, numbers
+/// in another notation and strings with escapes end a span. An object's members are
+/// written in input order, then moved into key order when they were not in it.
+struct TextWriter<'t, 'b> {
+    text: &'t [u8],
+    at: usize,
+    copied: usize,
+    depth: usize,
+    out: &'b mut Vec<u8>,
+    /// The members of the objects being written, innermost last.
+    members: &'b mut Vec<Member>,
+    /// The decoded keys that have escapes.
+    keys: &'b mut Vec<u8>,
+    /// The buffer in which an object's members are put in key order before they
+    /// replace the members in input order.
+    object: &'b mut Vec<u8>,
+}
+
+impl TextWriter<'_, '_> {
+    /// Copies the canonical text read since the last copy.
+    fn flush(&mut self) {
+        self.out.extend_from_slice(&self.text[self.copied..self.at]);
+        self.copied = self.at;
+    }
+
+    /// Where the text at `at`, canonical and not yet copied, will lie in the output.
+    fn written_at(&self, at: usize) -> usize {
+        self.out.len() + at - self.copied
+    }
+
+    /// Writes `canonical` in place of `text[self.copied..end]`, which ends at `self.at`.
+    fn replace(&mut self, end: usize, canonical: &[u8]) {
+        self.out.extend_from_slice(&self.text[self.copied..end]);
+        self.out.extend_from_slice(canonical);
+        self.copied = self.at;
+    }
+
+    #[inline(always)]
     fn skip_space(&mut self) {
+        if self.text.get(self.at).is_some_and(|&byte| byte > b' ') {
+            return;
+        }
+        let start = self.at;
         while self.text.get(self.at).is_some_and(|byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r')) {
             self.at += 1;
+        }
+        if self.at > start {
+            self.out.extend_from_slice(&self.text[self.copied..start]);
+            self.copied = self.at;
         }
     }
 
     /// Consumes `byte` after white space and returns whether it was there.
+    #[inline(always)]
     fn eat(&mut self, byte: u8) -> bool {
         self.skip_space();
         let found = self.text.get(self.at) == Some(&byte);
@@ -77,20 +153,29 @@ impl<'t> TextWriter<'t> {
         found
     }
 
-    fn value(&mut self, out: &mut Vec<u8>) -> Option<()> {
+    fn value(&mut self) -> Option<()> {
         self.skip_space();
         match *self.text.get(self.at)? {
-            b'{' => self.nested(out, Self::object),
-            b'[' => self.nested(out, Self::array),
-            b'"' => {
-                let (raw, escaped) = self.string()?;
-                if escaped {
-                    let decoded: String = serde_json::from_slice(raw).ok()?;
-                    write_string(&decoded, out);
-                } else {
-                    out.extend_from_slice(raw);
+            opening @ (b'{' | b'[') => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return None;
                 }
-                Some(())
+                if opening == b'{' {
+                    self.object()?
+                } else {
+                    self.array()?
+                }
+                self.depth -= 1;
+            }
+            b'"' => {
+                let (start, escaped) = self.string()?;
+                if escaped {
+                    let decoded: String = serde_json::from_slice(&self.text[start..self.at]).ok()?;
+                    let mut canonical = Vec::with_capacity(decoded.len() + 2);
+                    write_string(&decoded, &mut canonical);
+                    self.replace(start, &canonical);
+                }
             }
             _ => {
                 let start = self.at;
@@ -101,78 +186,67 @@ impl<'t> TextWriter<'t> {
                 {
                     self.at += 1;
                 }
-                match &self.text[start..self.at] {
-                    word @ (b"true" | b"false" | b"null") => out.extend_from_slice(word),
-                    number => out.extend_from_slice(canonical_number(std::str::from_utf8(number).ok()?).as_bytes()),
+                let token = &self.text[start..self.at];
+                if !matches!(token, b"true" | b"false" | b"null") && !is_canonical_number(token) {
+                    if let Cow::Owned(canonical) = canonical_number(std::str::from_utf8(token).ok()?) {
+                        self.replace(start, canonical.as_bytes());
+                    }
                 }
-                Some(())
             }
         }
-    }
-
-    /// Writes an array or object one level deeper, or returns `None` past [`MAX_DEPTH`] levels.
-    fn nested(&mut self, out: &mut Vec<u8>, write: fn(&mut Self, &mut Vec<u8>) -> Option<()>) -> Option<()> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return None;
-        }
-        self.at += 1;
-        write(self, out)?;
-        self.depth -= 1;
         Some(())
     }
 
-    fn array(&mut self, out: &mut Vec<u8>) -> Option<()> {
-        out.push(b'[');
+    fn array(&mut self) -> Option<()> {
+        self.at += 1;
         if self.eat(b']') {
-            out.push(b']');
             return Some(());
         }
         loop {
-            self.value(out)?;
+            self.value()?;
             if self.eat(b']') {
-                out.push(b']');
                 return Some(());
             }
             if !self.eat(b',') {
                 return None;
             }
-            out.push(b',');
         }
     }
 
     /// Writes the members in input order, then reorders them when their keys were not
     /// already in order or repeat.
-    fn object(&mut self, out: &mut Vec<u8>) -> Option<()> {
-        let start = out.len();
+    fn object(&mut self) -> Option<()> {
+        let start = self.written_at(self.at);
+        self.at += 1;
         let first_member = self.members.len();
+        let first_key = self.keys.len();
         let mut in_order = true;
-        out.push(b'{');
         if !self.eat(b'}') {
             loop {
                 self.skip_space();
-                let member_start = out.len() + usize::from(self.members.len() > first_member);
-                if member_start > out.len() {
-                    out.push(b',');
-                }
-                let (raw, escaped) = self.string()?;
-                let key = if escaped {
-                    let decoded: String = serde_json::from_slice(raw).ok()?;
-                    write_string(&decoded, out);
-                    Cow::Owned(decoded.into_bytes())
+                let member_start = self.written_at(self.at);
+                let (key_start, escaped) = self.string()?;
+                let (key, decoded) = if escaped {
+                    let decoded: String = serde_json::from_slice(&self.text[key_start..self.at]).ok()?;
+                    let mut canonical = Vec::with_capacity(decoded.len() + 2);
+                    write_string(&decoded, &mut canonical);
+                    self.replace(key_start, &canonical);
+                    let stored = self.keys.len();
+                    self.keys.extend_from_slice(decoded.as_bytes());
+                    ((stored, self.keys.len()), true)
                 } else {
-                    out.extend_from_slice(raw);
-                    Cow::Borrowed(&raw[1..raw.len() - 1])
+                    ((key_start + 1, self.at - 1), false)
                 };
                 if !self.eat(b':') {
                     return None;
                 }
-                out.push(b':');
-                self.value(out)?;
-                if let Some((previous, _)) = self.members[first_member..].last() {
-                    in_order &= *previous < key;
+                self.value()?;
+                let mut member = Member { prefix: 0, key, decoded, written: (member_start, self.written_at(self.at)) };
+                member.prefix = prefix_of(self.key(&member));
+                if let Some(previous) = self.members[first_member..].last() {
+                    in_order &= self.compare(previous, &member).is_lt();
                 }
-                self.members.push((key, member_start..out.len()));
+                self.members.push(member);
                 if self.eat(b'}') {
                     break;
                 }
@@ -181,56 +255,85 @@ impl<'t> TextWriter<'t> {
                 }
             }
         }
-        out.push(b'}');
 
         if !in_order {
+            self.flush();
             // A stable sort keeps members with the same key in input order; the last
             // one counts, as when serde_json reads the object.
-            let members = &mut self.members[first_member..];
-            members.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut members = std::mem::take(self.members);
+            let sorted = &mut members[first_member..];
+            sorted.sort_by(|a, b| self.compare(a, b));
             self.object.clear();
             self.object.push(b'{');
-            for (index, (key, member)) in members.iter().enumerate() {
-                if members.get(index + 1).is_some_and(|next| next.0 == *key) {
+            for (index, member) in sorted.iter().enumerate() {
+                if sorted.get(index + 1).is_some_and(|next| self.compare(member, next).is_eq()) {
                     continue;
                 }
                 if self.object.len() > 1 {
                     self.object.push(b',');
                 }
-                self.object.extend_from_slice(&out[member.clone()]);
+                let (from, to) = member.written;
+                self.object.extend_from_slice(&self.out[from..to]);
             }
             self.object.push(b'}');
-            out.truncate(start);
-            out.extend_from_slice(&self.object);
+            self.out.truncate(start);
+            self.out.extend_from_slice(self.object);
+            *self.members = members;
         }
         self.members.truncate(first_member);
+        self.keys.truncate(first_key);
         Some(())
     }
 
-    /// Consumes a string and returns its source text, quotes included, and whether
-    /// it has an escape. Returns `None` for an unescaped string with a control character.
-    fn string(&mut self) -> Option<(&'t [u8], bool)> {
+    /// Orders two members by their keys' bytes.
+    #[inline(always)]
+    fn compare(&self, a: &Member, b: &Member) -> Ordering {
+        a.prefix.cmp(&b.prefix).then_with(|| self.key(a).cmp(self.key(b)))
+    }
+
+    fn key(&self, member: &Member) -> &[u8] {
+        let source = if member.decoded { &self.keys[..] } else { self.text };
+        &source[member.key.0..member.key.1]
+    }
+
+    /// Consumes a string and returns where it starts and whether it has an escape.
+    /// Returns `None` for a control character: JSON has none, so such text is left
+    /// to serde_json, which rejects it.
+    #[inline(always)]
+    fn string(&mut self) -> Option<(usize, bool)> {
         let start = self.at;
         if self.text.get(start) != Some(&b'"') {
             return None;
         }
+        let mut at = special_byte(self.text, start + 1)?;
         let mut escaped = false;
-        let mut at = start + 1;
         loop {
-            at += memchr::memchr2(b'"', b'\\', self.text.get(at..)?)?;
-            if self.text[at] == b'"' {
-                self.at = at + 1;
-                let raw = &self.text[start..self.at];
-                // JSON has no raw control characters, so such text is left to serde_json,
-                // which rejects it. An escaped string is decoded by serde_json anyway.
-                if !escaped && raw.iter().any(|&byte| byte < 0x20) {
-                    return None;
+            match self.text[at] {
+                b'"' => {
+                    self.at = at + 1;
+                    return Some((start, escaped));
                 }
-                return Some((raw, escaped));
+                b'\\' => {
+                    escaped = true;
+                    // An escape is at least two bytes; text that ends inside one is not JSON.
+                    if at + 2 > self.text.len() {
+                        return None;
+                    }
+                    at = special_byte(self.text, at + 2)?;
+                }
+                _ => return None,
             }
-            escaped = true;
-            at += 2;
         }
+    }
+}
+
+/// The first eight bytes of `key`, big-endian, padded with zeros.
+#[inline(always)]
+fn prefix_of(key: &[u8]) -> u64 {
+    match key.first_chunk::<8>() {
+        Some(first) => u64::from_be_bytes(*first),
+        // Byte by byte: a copy of a length known only at run time would call `memcpy`.
+        None => key.iter().enumerate().fold(0, |prefix, (index, &byte)| prefix | u64::from(byte) << (56 - 8 * index)),
     }
 }
 
@@ -274,23 +377,49 @@ pub fn write_canonical(value: &Json, out: &mut Vec<u8>) {
     }
 }
 
-/// Returns the number's value as a normalized decimal, or its text as written when
-/// it does not fit a decimal (more than 28 significant digits).
+/// Returns the number's value as a normalized decimal. A number that does not fit a
+/// decimal (more than 28 significant digits, or an exponent past its range) is
+/// written as serde_json keeps its text: as written, but with a lowercase `e` and
+/// a sign after it.
 fn canonical_number(text: &str) -> Cow<'_, str> {
-    // A whole number without a sign or leading zero is already in its shortest form.
-    let bytes = text.as_bytes();
-    if !bytes.is_empty()
-        && bytes.len() <= 28
-        && bytes.iter().all(u8::is_ascii_digit)
-        && (bytes[0] != b'0' || bytes.len() == 1)
-    {
+    if is_canonical_number(text.as_bytes()) {
         return Cow::Borrowed(text);
     }
-    let parsed = if text.contains(['e', 'E']) { Decimal::from_scientific(text) } else { Decimal::from_str(text) };
-    match parsed {
-        Ok(value) => Cow::Owned(value.normalize().to_string()),
-        Err(_) => Cow::Borrowed(text),
+    let exponent = text.find(['e', 'E']);
+    let parsed = if exponent.is_some() { Decimal::from_scientific(text) } else { Decimal::from_str(text) };
+    match (parsed, exponent) {
+        (Ok(value), _) => Cow::Owned(value.normalize().to_string()),
+        (Err(_), Some(at)) => {
+            let (mantissa, power) = (&text[..at], &text[at + 1..]);
+            match power.starts_with(['+', '-']) {
+                true if text.as_bytes()[at] == b'e' => Cow::Borrowed(text),
+                true => Cow::Owned(format!("{mantissa}e{power}")),
+                false => Cow::Owned(format!("{mantissa}e+{power}")),
+            }
+        }
+        (Err(_), None) => Cow::Borrowed(text),
     }
+}
+
+/// Whether `text` is a number as [`canonical_number`] writes it, so that most numbers
+/// need no decimal arithmetic: an optional minus, a whole part without leading zeros,
+/// and an optional fraction that does not end in zero, in at most 27 bytes (well
+/// within a decimal's 28 digits). `-0` is not: its canonical form is `0`.
+fn is_canonical_number(text: &[u8]) -> bool {
+    let digits = text.strip_prefix(b"-").unwrap_or(text);
+    let (whole, fraction) = match digits.iter().position(|&byte| byte == b'.') {
+        Some(point) => (&digits[..point], Some(&digits[point + 1..])),
+        None => (digits, None),
+    };
+    let all_digits = |part: &[u8]| part.iter().all(u8::is_ascii_digit);
+    text.len() <= 27
+        && !whole.is_empty()
+        && all_digits(whole)
+        && (whole[0] != b'0' || whole.len() == 1)
+        && match fraction {
+            Some(fraction) => all_digits(fraction) && fraction.last().is_some_and(|&last| last != b'0'),
+            None => digits.len() == text.len() || whole != b"0",
+        }
 }
 
 #[cfg(test)]
@@ -317,6 +446,65 @@ mod tests {
         assert_ne!(hash(r#"{"price": 14.2}"#), hash(r#"{"price": 14.21}"#));
         assert_ne!(hash(r#"{"price": 14.2}"#), hash(r#"{"price": "14.2"}"#));
         assert_ne!(hash(r#"[1, 2]"#), hash(r#"[2, 1]"#));
+    }
+
+    #[test]
+    fn numbers_already_canonical_are_recognized() {
+        let numbers = [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "10",
+            "120",
+            "-120",
+            "0.5",
+            "-0.5",
+            "0.50",
+            "-0.0",
+            "0.0",
+            "1.0",
+            "9.6",
+            "33820.8",
+            "33820.80",
+            "0.000001",
+            "-0.000001",
+            "1.25",
+            "100.01",
+            "12345678901234567890.123456",
+            "00",
+            "01",
+            "-01",
+            "1e3",
+            "1E3",
+            "1.5e-2",
+            "-",
+            "",
+            ".5",
+            "5.",
+            "1.2.3",
+            "--1",
+            "12a",
+            "1234567890123456789012345678",
+        ];
+        for number in numbers {
+            let standard = Decimal::from_str(number).ok().map(|value| value.normalize().to_string());
+            let recognized = is_canonical_number(number.as_bytes());
+            if recognized {
+                assert_eq!(standard.as_deref(), Some(number), "`{number}` is taken as canonical but is not");
+            }
+            let written_as_is = standard.as_deref() == Some(number) && number.len() <= 27;
+            assert_eq!(recognized, written_as_is, "`{number}`");
+        }
+    }
+
+    #[test]
+    fn huge_exponents_keep_parsed_text() {
+        for (text, parsed) in [("2e50", "2e+50"), ("2E50", "2e+50"), ("2E-50", "2e-50"), ("2e+50", "2e+50")] {
+            assert_eq!(hash(text), hash(parsed), "{text}");
+            assert_eq!(body_hash_of_text(text.as_bytes()), Some(hash(parsed)), "{text}");
+        }
+        assert_ne!(hash("2e50"), hash("2e51"));
     }
 
     #[test]
@@ -358,6 +546,37 @@ mod tests {
             checked += 1;
         }
         assert!(checked >= 1000, "{checked} runs checked");
+    }
+
+    #[test]
+    fn edited_text_hashes_like_its_value() {
+        // White space, escapes, repeated and unordered keys, and numbers in several
+        // notations, so that every way text and canonical form differ is near some edit.
+        let record = r#"{"z": [1, 2.50, -0, 1e3, 1e99, 2E-99, 3e+99, {"b": "x\"y", "a": null}], "k\u0041": true, "kA": false, "m": {"d": 1, "d": -1.5E-2}, "s": "\u00e9t\u00e9"}"#;
+        let bytes = record.as_bytes();
+        let specials: &[u8] = b"\"\\{}[],:0-+.eEu tnf\x01\x7f";
+        let (mut valid, mut invalid) = (0, 0);
+        for at in 0..bytes.len() {
+            let mut variants = vec![[&bytes[..at], &bytes[at + 1..]].concat()];
+            for &special in specials {
+                variants.push([&bytes[..at], &[special], &bytes[at + 1..]].concat());
+                variants.push([&bytes[..at], &[special], &bytes[at..]].concat());
+            }
+            for variant in &variants {
+                let found = body_hash_of_text(variant);
+                match serde_json::from_slice::<Json>(variant) {
+                    Ok(value) => {
+                        valid += 1;
+                        let text = String::from_utf8_lossy(variant);
+                        assert_eq!(found.as_deref(), Some(body_hash(&value).as_str()), "{text}");
+                    }
+                    Err(_) => invalid += 1,
+                }
+            }
+        }
+        // Both kinds of text are exercised.
+        assert!(valid > bytes.len(), "{valid} valid");
+        assert!(invalid > bytes.len() * 10, "{invalid} invalid");
     }
 
     #[test]

@@ -41,6 +41,7 @@ use crate::watch::{WatchError, WatchHandle, WatchOptions};
 
 pub use load::CONFIGMAP_DATA_LINK;
 pub use run::{BadRule, DimensionValue, RUN_ID_FIELDS, RuleOutcome, RunVerdicts, SloEffect, SloResult, run_id};
+pub(crate) use run::{push_bad_rules, push_dimensions};
 pub use status::{DiagnosticReport, ReloadCounts, ReloadOutcome, ReloadResult, ReloadStatus, ReloadTrigger};
 
 /// A compiled policy set that passed its tests, as the engine serves it.

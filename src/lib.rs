@@ -29,6 +29,7 @@ pub mod eval;
 pub mod export;
 pub mod fmt;
 pub mod input;
+mod json_text;
 pub mod policy_test;
 pub mod report;
 pub mod serve;

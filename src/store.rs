@@ -37,6 +37,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use crate::engine::RunVerdicts;
+use crate::json_text::push_key;
 
 pub use schema::SCHEMA;
 
@@ -86,44 +87,36 @@ pub struct NewRun {
 }
 
 impl NewRun {
-    pub fn new(run_id: String, body_hash: String, verdicts: &RunVerdicts) -> Result<Self, serde_json::Error> {
-        NewRun::with_result(run_id, body_hash, verdicts, serde_json::to_string(verdicts)?)
+    pub fn new(run_id: String, body_hash: String, verdicts: &RunVerdicts) -> Self {
+        NewRun::with_result(run_id, body_hash, verdicts, verdicts.to_json_text())
     }
 
-    /// [`NewRun::new`] with the verdicts already serialized as `result`. Everything is
-    /// serialized here, on the caller's thread, so the single writer thread only inserts.
-    pub fn with_result(
-        run_id: String,
-        body_hash: String,
-        verdicts: &RunVerdicts,
-        result: String,
-    ) -> Result<Self, serde_json::Error> {
-        // Written directly rather than through a JSON map, which would copy every rule name.
-        let mut rule_verdicts = Vec::with_capacity(32 * verdicts.verdicts.len() + 2);
-        rule_verdicts.push(b'{');
+    /// [`NewRun::new`] with the verdicts already written as `result`. Everything is
+    /// written here, on the caller's thread, so the single writer thread only inserts.
+    pub fn with_result(run_id: String, body_hash: String, verdicts: &RunVerdicts, result: String) -> Self {
+        let mut rule_verdicts = String::with_capacity(32 * verdicts.verdicts.len() + 2);
+        rule_verdicts.push('{');
         for (index, outcome) in verdicts.verdicts.iter().enumerate() {
-            if index > 0 {
-                rule_verdicts.push(b',');
-            }
-            serde_json::to_writer(&mut rule_verdicts, &outcome.rule)?;
-            rule_verdicts.push(b':');
-            serde_json::to_writer(&mut rule_verdicts, outcome.verdict)?;
+            push_key(&mut rule_verdicts, &outcome.rule, index == 0);
+            rule_verdicts.push('"');
+            rule_verdicts.push_str(outcome.verdict);
+            rule_verdicts.push('"');
         }
-        rule_verdicts.push(b'}');
-        Ok(NewRun {
+        rule_verdicts.push('}');
+        NewRun {
             run_id,
             body_hash,
             policy_hash: verdicts.policy_hash.clone(),
             result,
-            rule_verdicts: String::from_utf8(rule_verdicts).expect("serde_json writes UTF-8"),
+            rule_verdicts,
             event_time: verdicts
                 .slos
                 .iter()
                 .filter_map(|effect| effect.event_time)
                 .max()
                 .map(|time| time.timestamp_micros()),
-            slo_outcomes: outcomes::encode(&verdicts.slos)?,
-        })
+            slo_outcomes: outcomes::encode(&verdicts.slos),
+        }
     }
 }
 

@@ -384,3 +384,103 @@ fn fast_rules_match_general_evaluation() {
     }
     assert_eq!(compared, 1000);
 }
+
+/// Runs that reach every part of the verdicts: escapes in names and values, skips for
+/// each reason, SLOs of every result, event times with fractions and offsets.
+const TEXT_POLICY: &str = r#"policy text_form
+
+event time outcome.created_at
+
+segments sourcing, pricing
+
+rule vendor_allowed {
+  severity critical
+  segment  sourcing
+  expect   outcome.vendor != "blocked"
+}
+
+rule price_in_range {
+  segment  pricing
+  when     outcome.type == "order"
+  expect   outcome.price <= 100
+  waive    when run_id == "waived" until 2999-01-31 reason "a \"quoted\" reason"
+}
+
+rule reviewed {
+  severity minor
+  mode     shadow
+  when     outcome.review.required == true
+  expect   outcome.review.by != "nobody"
+}
+
+slo orders {
+  objective 90% over 1d
+  valid     when outcome.type == "order"
+  by outcome.vendor
+}
+
+slo critical {
+  objective 90% over 1d
+  valid     when outcome.kind == "x"
+  good      when no critical rule fails
+}
+"#;
+
+#[test]
+fn verdict_text_matches_serde_json() {
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::write(directory.path().join("text_form.slo"), TEXT_POLICY).unwrap();
+    let order = |id: &str, vendor: &str, price: i64, at: &str| json!({"run_id": id, "outcome": {"type": "order", "vendor": vendor, "price": price, "created_at": at}});
+    let mut runs = vec![
+        order("good", "acme", 10, "2025-06-01T10:00:00Z"),
+        order("fraction", "acme", 10, "2025-06-01T10:00:00.123456Z"),
+        order("offset", "acme", 10, "2025-06-01T10:00:00+02:00"),
+        order("blocked", "blocked", 10, "2025-06-01T10:00:00Z"),
+        order("both", "blocked", 500, "2025-06-01T10:00:00Z"),
+        order("waived", "acme", 500, "2025-06-01T10:00:00Z"),
+        order("bad time", "acme", 10, "yesterday"),
+        order("quote \" and \\ and\nnewline", "tab\tvendor é", 10, "2025-06-01T10:00:00Z"),
+        json!({"run_id": "refund", "outcome": {"type": "refund", "vendor": "acme", "kind": "x", "created_at": "2025-06-01T10:00:00Z"}}),
+        json!({"run_id": "reviewed", "outcome": {"type": "order", "vendor": "acme", "price": 1,
+            "created_at": "2025-06-01T10:00:00Z", "review": {"required": true, "by": "nobody"}}}),
+        json!({"outcome": {"type": "order"}}),
+        json!({"id": 17, "outcome": {"vendor": "acme"}}),
+    ];
+    let mut checked = 0;
+    let mut texts = String::new();
+    let engine = Engine::load(directory.path()).unwrap();
+    for run in &runs {
+        let verdicts = engine.evaluate(run);
+        let text = verdicts.to_json_text();
+        assert_eq!(text, serde_json::to_string(&verdicts).unwrap(), "{run}");
+        texts.push_str(&text);
+        checked += 1;
+    }
+    for part in [
+        r#""kind":"waived""#,
+        r#""kind":"condition_false""#,
+        r#""kind":"field_missing""#,
+        r#""field_missing":true"#,
+        r#""event_time_error":"#,
+        r#""segment":"pricing""#,
+        r#""result":"not_valid""#,
+        r#""run_id":null"#,
+        r#""run_id":"17""#,
+        r#"10:00:00.123456Z"#,
+    ] {
+        assert!(texts.contains(part), "no run's verdicts have `{part}`: {texts}");
+    }
+
+    let procurement = Engine::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/procurement")).unwrap();
+    let bundled = include_str!("../examples/procurement/runs.jsonl");
+    runs = bundled.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let mut failing = 0;
+    for run in &runs {
+        let verdicts = procurement.evaluate(run);
+        failing += usize::from(!verdicts.violations.is_empty());
+        assert_eq!(verdicts.to_json_text(), serde_json::to_string(&verdicts).unwrap(), "{run}");
+        checked += 1;
+    }
+    assert!(checked > 1000, "{checked} runs");
+    assert!(failing > 100, "{failing} failing");
+}

@@ -28,7 +28,7 @@ fn order(run_id: &str, vendor: &str, created_at: &str) -> Json {
 fn new_run(engine: &Engine, record: &Json) -> NewRun {
     let verdicts = engine.evaluate(record);
     let run_id = verdicts.run_id.clone().unwrap();
-    NewRun::new(run_id, canonical::body_hash(record), &verdicts).unwrap()
+    NewRun::new(run_id, canonical::body_hash(record), &verdicts)
 }
 
 fn read_jsonl(path: &Path) -> Vec<Json> {

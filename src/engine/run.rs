@@ -1,7 +1,7 @@
 //! The verdicts of one run, as data that outlives the policy set: rule and SLO
 //! names instead of indices, and the hash of the set that produced them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -11,6 +11,7 @@ use crate::document::Document;
 use crate::eval::slo::{SloOutcome, SloStatus, classify};
 use crate::eval::{self, SkipReason, Verdict};
 use crate::input::projected::{ReadPlan, parse_into};
+use crate::json_text::{push_key, push_string};
 use crate::report::{self, Violation};
 use crate::syntax::ast::{RuleMode, RuleSeverity};
 
@@ -28,6 +29,122 @@ pub struct RunVerdicts {
     pub violations: Vec<Violation>,
     /// The run's effect on each SLO of the set.
     pub slos: Vec<SloEffect>,
+}
+
+impl RunVerdicts {
+    /// Returns the verdicts as compact JSON text, exactly as `serde_json::to_string`
+    /// writes them. Written directly: a server writes this for every run it stores,
+    /// and most of it is names that need no escape.
+    pub fn to_json_text(&self) -> String {
+        let mut out = String::with_capacity(512 + 128 * (self.verdicts.len() + self.slos.len()));
+        out.push_str(r#"{"run_id":"#);
+        match &self.run_id {
+            Some(run_id) => push_string(&mut out, run_id),
+            None => out.push_str("null"),
+        }
+        push_key(&mut out, "policy_hash", false);
+        push_string(&mut out, &self.policy_hash);
+        out.push_str(r#","verdicts":["#);
+        for (index, outcome) in self.verdicts.iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            out.push_str(r#"{"rule":"#);
+            push_string(&mut out, &outcome.rule);
+            out.push_str(r#","verdict":""#);
+            out.push_str(outcome.verdict);
+            out.push_str(r#"","severity":""#);
+            out.push_str(outcome.severity.as_str());
+            out.push_str(r#"","mode":""#);
+            out.push_str(outcome.mode.as_str());
+            out.push('"');
+            if let Some(reason) = &outcome.skip_reason {
+                out.push_str(r#","skip_reason":"#);
+                out.push_str(&serde_json::to_string(reason).expect("a skip reason always serializes"));
+            }
+            out.push('}');
+        }
+        out.push_str(r#"],"violations":"#);
+        if self.violations.is_empty() {
+            out.push_str("[]");
+        } else {
+            out.push_str(&serde_json::to_string(&self.violations).expect("violations always serialize"));
+        }
+        out.push_str(r#","slos":["#);
+        for (index, effect) in self.slos.iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            effect.push_json(&mut out);
+        }
+        out.push_str("]}");
+        out
+    }
+}
+
+impl SloEffect {
+    /// Appends the effect as `serde_json` writes it.
+    fn push_json(&self, out: &mut String) {
+        out.push_str(r#"{"slo":"#);
+        push_string(out, &self.slo);
+        out.push_str(r#","result":""#);
+        out.push_str(self.result.as_str());
+        out.push('"');
+        if self.field_missing {
+            out.push_str(r#","field_missing":true"#);
+        }
+        out.push_str(r#","event_time":"#);
+        match self.event_time {
+            // As chrono's `Serialize` writes an instant.
+            Some(time) => push_string(out, &time.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            None => out.push_str("null"),
+        }
+        if let Some(error) = &self.event_time_error {
+            push_key(out, "event_time_error", false);
+            push_string(out, error);
+        }
+        out.push_str(r#","bad_rules":"#);
+        push_bad_rules(out, &self.bad_rules);
+        if let Some(segment) = &self.segment {
+            push_key(out, "segment", false);
+            push_string(out, segment);
+        }
+        out.push_str(r#","dimensions":"#);
+        push_dimensions(out, &self.dimensions);
+        out.push('}');
+    }
+}
+
+/// Appends `rules` as the JSON array `serde_json` writes.
+pub(crate) fn push_bad_rules(out: &mut String, rules: &[BadRule]) {
+    out.push('[');
+    for (index, bad) in rules.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str(r#"{"rule":"#);
+        push_string(out, &bad.rule);
+        push_key(out, "verdict", false);
+        push_string(out, &bad.verdict);
+        out.push('}');
+    }
+    out.push(']');
+}
+
+/// Appends `dimensions` as the JSON array `serde_json` writes.
+pub(crate) fn push_dimensions(out: &mut String, dimensions: &[DimensionValue]) {
+    out.push('[');
+    for (index, dimension) in dimensions.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str(r#"{"by":"#);
+        push_string(out, &dimension.by);
+        push_key(out, "value", false);
+        push_string(out, &dimension.value);
+        out.push('}');
+    }
+    out.push(']');
 }
 
 /// One rule's verdict on the run.

@@ -227,10 +227,9 @@ async fn store_and_answer(
     let mut results = Vec::new();
     for item in &prepared {
         if let Prepared::Evaluated { run_id, body_hash, verdicts, .. } = item {
-            // Serialized once: the store keeps this text and the response embeds it.
-            let result = serde_json::to_string(verdicts).map_err(ApiError::internal)?;
-            let new_run = NewRun::with_result(run_id.clone(), body_hash.clone(), verdicts, result.clone());
-            new_runs.push(new_run.map_err(ApiError::internal)?);
+            // Written once: the store keeps this text and the response embeds it.
+            let result = verdicts.to_json_text();
+            new_runs.push(NewRun::with_result(run_id.clone(), body_hash.clone(), verdicts, result.clone()));
             results.push(result);
         }
     }

@@ -12,25 +12,10 @@
 //! `field_missing`, `event_time_error` and `segment` present only when set. Event times
 //! are integer microseconds since the Unix epoch, as in the `event_time` column.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::engine::{BadRule, DimensionValue, SloEffect, SloResult};
-
-/// One SLO's outcome as written: borrowed from the [`SloEffect`].
-#[derive(Serialize)]
-struct Written<'a> {
-    slo: &'a str,
-    result: &'static str,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    field_missing: bool,
-    event_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event_time_error: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    segment: Option<&'a str>,
-    bad_rules: &'a [BadRule],
-    dimensions: &'a [DimensionValue],
-}
+use crate::engine::{BadRule, DimensionValue, SloEffect, SloResult, push_bad_rules, push_dimensions};
+use crate::json_text::{push_key, push_string};
 
 /// One SLO's outcome as read back.
 #[derive(Debug, Deserialize)]
@@ -59,22 +44,44 @@ impl Outcome {
     }
 }
 
-/// Writes the column's text for a run's SLO effects.
-pub(super) fn encode(effects: &[SloEffect]) -> serde_json::Result<String> {
-    let written: Vec<Written<'_>> = effects
-        .iter()
-        .map(|effect| Written {
-            slo: &effect.slo,
-            result: effect.result.as_str(),
-            field_missing: effect.field_missing,
-            event_time: effect.event_time.map(|time| time.timestamp_micros()),
-            event_time_error: effect.event_time_error.as_deref(),
-            segment: effect.segment.as_deref(),
-            bad_rules: &effect.bad_rules,
-            dimensions: &effect.dimensions,
-        })
-        .collect();
-    serde_json::to_string(&written)
+/// Writes the column's text for a run's SLO effects, directly: every stored run
+/// gets one.
+pub(super) fn encode(effects: &[SloEffect]) -> String {
+    let mut out = String::with_capacity(160 * effects.len() + 2);
+    out.push('[');
+    for (index, effect) in effects.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str(r#"{"slo":"#);
+        push_string(&mut out, &effect.slo);
+        out.push_str(r#","result":""#);
+        out.push_str(effect.result.as_str());
+        out.push('"');
+        if effect.field_missing {
+            out.push_str(r#","field_missing":true"#);
+        }
+        out.push_str(r#","event_time":"#);
+        match effect.event_time {
+            Some(time) => out.push_str(&time.timestamp_micros().to_string()),
+            None => out.push_str("null"),
+        }
+        if let Some(error) = &effect.event_time_error {
+            push_key(&mut out, "event_time_error", false);
+            push_string(&mut out, error);
+        }
+        if let Some(segment) = &effect.segment {
+            push_key(&mut out, "segment", false);
+            push_string(&mut out, segment);
+        }
+        out.push_str(r#","bad_rules":"#);
+        push_bad_rules(&mut out, &effect.bad_rules);
+        out.push_str(r#","dimensions":"#);
+        push_dimensions(&mut out, &effect.dimensions);
+        out.push('}');
+    }
+    out.push(']');
+    out
 }
 
 /// Reads the column's text back.
@@ -103,7 +110,7 @@ mod tests {
 
     #[test]
     fn unset_fields_are_left_out() {
-        let text = encode(&[effect(SloResult::Good)]).unwrap();
+        let text = encode(&[effect(SloResult::Good)]);
         assert_eq!(
             text,
             r#"[{"slo":"orders_correct","result":"good","event_time":1740810178000000,"bad_rules":[],"dimensions":[{"by":"outcome.vendor.id","value":"V-51"}]}]"#
@@ -114,17 +121,17 @@ mod tests {
     fn every_field_reads_back() {
         let mut bad = effect(SloResult::Bad);
         bad.event_time = None;
-        bad.event_time_error = Some("`finished_at` is missing".to_string());
+        bad.event_time_error = Some("`finished_at` is \"soon\"\nmissing".to_string());
         bad.segment = Some("ordering".to_string());
         bad.bad_rules = vec![BadRule { rule: "price_band".to_string(), verdict: "fail".to_string() }];
         let mut not_valid = effect(SloResult::NotValid);
         not_valid.field_missing = true;
 
-        let read = decode(&encode(&[bad, not_valid]).unwrap()).unwrap();
+        let read = decode(&encode(&[bad, not_valid])).unwrap();
         assert_eq!(read.len(), 2);
         assert_eq!(read[0].result(), SloResult::Bad);
         assert_eq!(read[0].event_time, None);
-        assert_eq!(read[0].event_time_error.as_deref(), Some("`finished_at` is missing"));
+        assert_eq!(read[0].event_time_error.as_deref(), Some("`finished_at` is \"soon\"\nmissing"));
         assert_eq!(read[0].segment.as_deref(), Some("ordering"));
         assert_eq!(read[0].bad_rules[0].rule, "price_band");
         assert_eq!(read[1].result(), SloResult::NotValid);

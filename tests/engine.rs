@@ -309,6 +309,15 @@ fn passing_text_matches_full_evaluation() {
     let runs = std::fs::read_to_string(fixture().join("../runs.jsonl")).unwrap();
     let partial = assert_text_evaluation_agrees(&engine, &runs);
     assert!(partial > 0, "no fixture run was read partly");
+
+    // Runs every SLO counts in another way: not valid, without an event time, with
+    // escaped and numeric dimension values, and with an `id` instead of a `run_id`.
+    let (_directory, engine) = text_form_engine();
+    let mut lines: Vec<String> = text_form_runs().iter().map(Json::to_string).collect();
+    lines.push(r#"{"id": 1E3, "outcome": {"type": "order", "vendor": "acme", "price": 2.50E1, "created_at": "2025-06-01T10:00:00Z"}}"#.to_string());
+    let partial = assert_text_evaluation_agrees(&engine, &lines.join("\n"));
+    // All but the runs with a failing or erroring rule and the one without an id.
+    assert_eq!(partial, 8);
 }
 
 #[test]
@@ -417,6 +426,7 @@ slo orders {
   objective 90% over 1d
   valid     when outcome.type == "order"
   by outcome.vendor
+  by outcome.price
 }
 
 slo critical {
@@ -426,12 +436,17 @@ slo critical {
 }
 "#;
 
-#[test]
-fn verdict_text_matches_serde_json() {
+/// Loads [`TEXT_POLICY`] from a temporary directory, which must outlive the engine.
+fn text_form_engine() -> (tempfile::TempDir, Engine) {
     let directory = tempfile::tempdir().unwrap();
     std::fs::write(directory.path().join("text_form.slo"), TEXT_POLICY).unwrap();
+    let engine = Engine::load(directory.path()).unwrap();
+    (directory, engine)
+}
+
+fn text_form_runs() -> Vec<Json> {
     let order = |id: &str, vendor: &str, price: i64, at: &str| json!({"run_id": id, "outcome": {"type": "order", "vendor": vendor, "price": price, "created_at": at}});
-    let mut runs = vec![
+    vec![
         order("good", "acme", 10, "2025-06-01T10:00:00Z"),
         order("fraction", "acme", 10, "2025-06-01T10:00:00.123456Z"),
         order("offset", "acme", 10, "2025-06-01T10:00:00+02:00"),
@@ -445,10 +460,16 @@ fn verdict_text_matches_serde_json() {
             "created_at": "2025-06-01T10:00:00Z", "review": {"required": true, "by": "nobody"}}}),
         json!({"outcome": {"type": "order"}}),
         json!({"id": 17, "outcome": {"vendor": "acme"}}),
-    ];
+        json!({"run_id": "", "id": 1.5e3, "outcome": {"type": "order", "vendor": "acme", "price": 1.50, "created_at": "2025-06-01T10:00:00Z"}}),
+    ]
+}
+
+#[test]
+fn verdict_text_matches_serde_json() {
+    let (_directory, engine) = text_form_engine();
+    let mut runs = text_form_runs();
     let mut checked = 0;
     let mut texts = String::new();
-    let engine = Engine::load(directory.path()).unwrap();
     for run in &runs {
         let verdicts = engine.evaluate(run);
         let text = verdicts.to_json_text();

@@ -7,8 +7,8 @@ use serde_json::Value as Json;
 
 use crate::compile::PolicySet;
 use crate::compile::projection::Projection;
-use crate::document::Document;
-use crate::eval::slo::{SloOutcome, SloStatus, classify};
+use crate::document::{Document, NodeRef};
+use crate::eval::slo::{SloOutcome, SloStatus, classify, classify_projected};
 use crate::eval::{self, SkipReason, Verdict};
 use crate::input::projected::{ReadPlan, parse_into};
 use crate::json_text::{push_key, push_string};
@@ -264,19 +264,15 @@ pub(super) fn evaluate(set: &PolicySet, hash: &str, record: &Json, location: &st
 #[derive(Debug)]
 pub(super) struct TextReader {
     plan: ReadPlan,
-    /// The fields the SLOs and [`run_id`] read, given to them as JSON.
-    slo_fields: Projection,
 }
 
 impl TextReader {
     pub(super) fn new(set: &PolicySet) -> TextReader {
         let mut parsed = Projection::of(set);
-        let mut slo_fields = Projection::of_slos(set);
         for path in RUN_ID_FIELDS {
             parsed.keep(path);
-            slo_fields.keep(path);
         }
-        TextReader { plan: ReadPlan::new(&parsed), slo_fields }
+        TextReader { plan: ReadPlan::new(&parsed) }
     }
 
     /// Decides the rules on the projected fields of `text`, and builds the verdicts
@@ -292,9 +288,8 @@ impl TextReader {
         if verdicts.iter().any(|verdict| matches!(verdict.verdict, Verdict::Fail | Verdict::Error)) {
             return None;
         }
-        let slo_record = root.to_json_kept(&self.slo_fields.root);
-        let run_id = run_id(&slo_record)?;
-        let outcomes = if set.slos.is_empty() { Vec::new() } else { classify(set, &slo_record, &verdicts) };
+        let run_id = projected_run_id(root)?;
+        let outcomes = if set.slos.is_empty() { Vec::new() } else { classify_projected(set, root, &verdicts) };
         let slos = outcomes.iter().map(|outcome| slo_effect(set, outcome, &verdicts)).collect();
         let rules = verdicts.iter().map(|verdict| rule_outcome(set, verdict)).collect();
         Some(RunVerdicts {
@@ -305,6 +300,15 @@ impl TextReader {
             slos,
         })
     }
+}
+
+/// [`run_id`] of a projected record that keeps [`RUN_ID_FIELDS`].
+fn projected_run_id(root: NodeRef<'_>) -> Option<String> {
+    RUN_ID_FIELDS.iter().find_map(|field| match root.get(field)?.to_json() {
+        Json::String(text) if !text.trim().is_empty() => Some(text),
+        Json::Number(number) => Some(number.to_string()),
+        _ => None,
+    })
 }
 
 fn rule_outcome(set: &PolicySet, verdict: &eval::RuleVerdict) -> RuleOutcome {

@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
-use super::context::Context;
+use super::context::{Context, Record};
 use super::{EvalError, RuleVerdict, Verdict};
 use crate::compile::{GoodRule, PolicySet};
+use crate::document::NodeRef;
 use crate::syntax::ast::RuleMode;
 use crate::value::Value;
 
@@ -47,6 +48,13 @@ pub struct SloOutcome {
 /// Classifies `record` for every SLO of `set`, given the rule verdicts it already got.
 pub fn classify(set: &PolicySet, record: &Json, verdicts: &[RuleVerdict]) -> Vec<SloOutcome> {
     let mut context = Context::new(set, record);
+    set.slos.iter().enumerate().map(|(index, _)| classify_one(&mut context, index, verdicts)).collect()
+}
+
+/// [`classify`] on a projected record (see [`crate::input::projected`]), which must keep
+/// the fields of the SLOs.
+pub fn classify_projected(set: &PolicySet, root: NodeRef<'_>, verdicts: &[RuleVerdict]) -> Vec<SloOutcome> {
+    let mut context = Context::with_record(set, Record::Document(root));
     set.slos.iter().enumerate().map(|(index, _)| classify_one(&mut context, index, verdicts)).collect()
 }
 

@@ -72,6 +72,14 @@ impl LoadedSet {
         run::evaluate(&self.set, &self.set.hash, record, location)
     }
 
+    /// [`Self::evaluate`] on the JSON text of a run, parsing only the fields that the set
+    /// and the explanations of violations read (the steps' names and outputs). Returns
+    /// `None` when the text is not a JSON object; parse it with `serde_json` then for
+    /// the reason.
+    pub fn evaluate_text(&self, text: &[u8], location: &str) -> Option<RunVerdicts> {
+        self.reader.evaluate(&self.set, text, location)
+    }
+
     /// Evaluates the run in the JSON text `text`, parsing only the fields the set reads,
     /// and returns its verdicts when every rule passed or was skipped: the same
     /// [`RunVerdicts`] that [`Self::evaluate`] returns for the parsed text.

@@ -128,6 +128,14 @@ pub fn evaluate(set: &PolicySet, record: &Json) -> Vec<RuleVerdict> {
     (0..set.rules.len()).map(|i| evaluate_rule(&mut context, i)).collect()
 }
 
+/// [`evaluate`] on a projected record (see [`crate::input::projected`]). The record
+/// must keep what the rules read, and `steps[].name` and `steps[].output` in full for
+/// [`provenance::entered_at`].
+pub fn evaluate_projected(set: &PolicySet, root: NodeRef<'_>) -> Vec<RuleVerdict> {
+    let mut context = Context::with_record(set, Record::Document(root));
+    (0..set.rules.len()).map(|i| evaluate_rule(&mut context, i)).collect()
+}
+
 /// Evaluates every rule of `set` on `record` without explanations: the fast path for
 /// counting. Call [`evaluate`] on the full record for the runs whose details are shown.
 pub fn decide_all(set: &PolicySet, record: &Json) -> Vec<RuleVerdict> {
@@ -271,8 +279,11 @@ fn explain<'a>(
     let mut observations = context.finish_trace();
     let entered_at = match context.record {
         Record::Json(record) => provenance::entered_at(record, &observations),
-        // Projected records are only decided, never explained.
-        Record::Document(_) => None,
+        // The steps as JSON: a projected record keeps only their names and outputs.
+        Record::Document(root) => root.get("steps").and_then(|steps| {
+            let record = Json::Object(serde_json::Map::from_iter([("steps".to_string(), steps.to_json())]));
+            provenance::entered_at(&record, &observations)
+        }),
     };
     // Why the rule applied: the reference rows and values its `when` read come after
     // the evidence of the expectations.

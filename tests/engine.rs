@@ -277,12 +277,21 @@ fn missing_path_is_not_found() {
     assert_eq!(diagnostics.iter().next().unwrap().code, "semslo::load::not_found");
 }
 
-/// Compares the partial reading of a run's text with the full evaluation of its parsed
-/// record, line by line, and returns how many lines took the partial reading.
+/// Compares the partial readings of a run's text with the full evaluation of its parsed
+/// record, line by line, and returns how many lines took the partial reading for passing runs.
 fn assert_text_evaluation_agrees(engine: &Engine, lines: &str) -> usize {
     let live = engine.current();
     let mut partial = 0;
     for line in lines.lines().filter(|line| !line.trim().is_empty()) {
+        let parsed = serde_json::from_str::<Json>(line).ok().filter(Json::is_object);
+        let explained = live.evaluate_text(line.as_bytes(), "run");
+        match (&parsed, &explained) {
+            (Some(record), Some(explained)) => {
+                assert_eq!(explained.to_json_text(), live.evaluate(record, "run").to_json_text(), "{line}");
+            }
+            (None, None) => {}
+            _ => panic!("the text and the parsed record disagree on whether this is a run: {line}"),
+        }
         let Some(from_text) = live.evaluate_passing_text(line.as_bytes()) else { continue };
         partial += 1;
         let record: Json = serde_json::from_str(line).expect("a line read partly is valid JSON");
@@ -304,6 +313,14 @@ fn passing_text_matches_full_evaluation() {
     let runs = std::fs::read_to_string(root.join("examples/procurement/runs.jsonl")).unwrap();
     // 823 of the 1,000 bundled runs pass every rule (examples/procurement/expected.json).
     assert_eq!(assert_text_evaluation_agrees(&engine, &runs), 823);
+    // The failing ones name the step where the wrong value entered, from the text too.
+    let live = engine.current();
+    let traced = runs
+        .lines()
+        .filter_map(|line| live.evaluate_text(line.as_bytes(), "run"))
+        .filter(|verdicts| verdicts.violations.iter().any(|violation| violation.entered_at.is_some()))
+        .count();
+    assert!(traced > 100, "{traced} runs with a traced violation");
 
     let engine = Engine::load(fixture()).unwrap();
     let runs = std::fs::read_to_string(fixture().join("../runs.jsonl")).unwrap();

@@ -264,6 +264,9 @@ pub(super) fn evaluate(set: &PolicySet, hash: &str, record: &Json, location: &st
 #[derive(Debug)]
 pub(super) struct TextReader {
     plan: ReadPlan,
+    /// [`Self::plan`] and the steps' names and outputs, where explanations look for the
+    /// step a wrong value entered at.
+    explained: ReadPlan,
 }
 
 impl TextReader {
@@ -272,7 +275,32 @@ impl TextReader {
         for path in RUN_ID_FIELDS {
             parsed.keep(path);
         }
-        TextReader { plan: ReadPlan::new(&parsed) }
+        let plan = ReadPlan::new(&parsed);
+        parsed.keep("steps[].name");
+        parsed.keep("steps[].output");
+        TextReader { plan, explained: ReadPlan::new(&parsed) }
+    }
+
+    /// [`evaluate`] on the JSON text of a run, reading only the fields the set and the
+    /// explanations of its violations read. `None` when `text` is not a JSON object.
+    pub(super) fn evaluate(&self, set: &PolicySet, text: &[u8], location: &str) -> Option<RunVerdicts> {
+        let mut document = Document::default();
+        parse_into(text, &self.explained, &mut document).ok()?;
+        let root = document.root().filter(|root| root.is_object())?;
+        let verdicts = eval::evaluate_projected(set, root);
+        let outcomes = if set.slos.is_empty() { Vec::new() } else { classify_projected(set, root, &verdicts) };
+        let rules = verdicts.iter().map(|verdict| rule_outcome(set, verdict)).collect();
+        let slos = outcomes.iter().map(|outcome| slo_effect(set, outcome, &verdicts)).collect();
+        // Violations name the run by its id fields, the only part of the record they read.
+        let ids = Json::Object(
+            RUN_ID_FIELDS.iter().filter_map(|&field| Some((field.to_string(), root.get(field)?.to_json()))).collect(),
+        );
+        let violations = verdicts
+            .into_iter()
+            .filter(|verdict| matches!(verdict.verdict, Verdict::Fail | Verdict::Error))
+            .map(|verdict| report::violation(set, &ids, location, verdict))
+            .collect();
+        Some(RunVerdicts { run_id: run_id(&ids), policy_hash: set.hash.clone(), verdicts: rules, violations, slos })
     }
 
     /// Decides the rules on the projected fields of `text`, and builds the verdicts

@@ -12,9 +12,10 @@
 //! counted as a level, and a run nested too deep is a rejected item while the other
 //! runs are still read.
 //!
-//! NDJSON lines are kept as text. The evaluation reads most of them only partly
-//! ([`crate::engine::LoadedSet::evaluate_passing_text`]). It parses a line in full
-//! with [`read_line`] when it needs the whole record or the reason it is malformed.
+//! NDJSON lines are kept as text. The evaluation reads them only partly
+//! ([`crate::engine::LoadedSet::evaluate_passing_text`] and
+//! [`crate::engine::LoadedSet::evaluate_text`]). It parses a line in full with
+//! [`read_line`] only for the reason a line is not a run with an id.
 
 use serde_json::Value as Json;
 use serde_json::value::RawValue;

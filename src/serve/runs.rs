@@ -147,11 +147,14 @@ fn evaluate_items(
     (live.hash().to_string(), prepared)
 }
 
-/// Evaluates an NDJSON line. A run whose rules all pass is read only partly and hashed
-/// from its text. Any other line is parsed in full, because its violations or the
-/// reason it is not a run need the whole record.
+/// Evaluates an NDJSON line from its text, with the hash written from the text too.
+/// A run whose rules all pass is read in the fields the rules and SLOs read. Any other
+/// run is read again with its steps' names and outputs, because explanations search
+/// them. Only a line that is not a run with an id is parsed in full, for the reason.
 fn evaluate_line(live: &LoadedSet, index: usize, line: Option<usize>, text: &[u8]) -> Prepared {
-    if let Some(verdicts) = live.evaluate_passing_text(text) {
+    let verdicts =
+        live.evaluate_passing_text(text).or_else(|| live.evaluate_text(text, &location(BodyForm::Lines, index, line)));
+    if let Some(verdicts) = verdicts {
         let run_id = verdicts.run_id.clone().filter(|id| !id.is_empty());
         if let (Some(run_id), Some(body_hash)) = (run_id, canonical::body_hash_of_text(text)) {
             return checked(index, line, run_id, body_hash, verdicts);
@@ -160,6 +163,15 @@ fn evaluate_line(live: &LoadedSet, index: usize, line: Option<usize>, text: &[u8
     match body::read_line(text, line.unwrap_or(index + 1)) {
         Ok(record) => evaluate_record(live, BodyForm::Lines, index, line, &record),
         Err(reason) => Prepared::Rejected { index, line, reason },
+    }
+}
+
+/// Names a run without an id in its violations.
+fn location(form: BodyForm, index: usize, line: Option<usize>) -> String {
+    match (form, line) {
+        (_, Some(line)) => format!("request:{line}"),
+        (BodyForm::Array, None) => format!("request[{index}]"),
+        _ => "request".to_string(),
     }
 }
 
@@ -173,12 +185,7 @@ fn evaluate_record(live: &LoadedSet, form: BodyForm, index: usize, line: Option<
         };
         return Prepared::Rejected { index, line, reason };
     };
-    let location = match (form, line) {
-        (_, Some(line)) => format!("request:{line}"),
-        (BodyForm::Array, None) => format!("request[{index}]"),
-        _ => "request".to_string(),
-    };
-    let verdicts = live.evaluate(record, &location);
+    let verdicts = live.evaluate(record, &location(form, index, line));
     checked(index, line, id, canonical::body_hash(record), verdicts)
 }
 

@@ -83,8 +83,9 @@ impl RunVerdicts {
 }
 
 impl SloEffect {
-    /// Appends the effect as `serde_json` writes it.
-    fn push_json(&self, out: &mut String) {
+    /// Appends the start of the effect's JSON object, which every form of it shares:
+    /// `{"slo":…,"result":…`, then `"field_missing":true` when set.
+    pub(crate) fn push_json_head(&self, out: &mut String) {
         out.push_str(r#"{"slo":"#);
         push_string(out, &self.slo);
         out.push_str(r#","result":""#);
@@ -93,6 +94,11 @@ impl SloEffect {
         if self.field_missing {
             out.push_str(r#","field_missing":true"#);
         }
+    }
+
+    /// Appends the effect as `serde_json` writes it.
+    fn push_json(&self, out: &mut String) {
+        self.push_json_head(out);
         out.push_str(r#","event_time":"#);
         match self.event_time {
             // As chrono's `Serialize` writes an instant.

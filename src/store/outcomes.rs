@@ -53,14 +53,7 @@ pub(super) fn encode(effects: &[SloEffect]) -> String {
         if index > 0 {
             out.push(',');
         }
-        out.push_str(r#"{"slo":"#);
-        push_string(&mut out, &effect.slo);
-        out.push_str(r#","result":""#);
-        out.push_str(effect.result.as_str());
-        out.push('"');
-        if effect.field_missing {
-            out.push_str(r#","field_missing":true"#);
-        }
+        effect.push_json_head(&mut out);
         out.push_str(r#","event_time":"#);
         match effect.event_time {
             Some(time) => out.push_str(&time.timestamp_micros().to_string()),

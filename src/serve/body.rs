@@ -46,14 +46,18 @@ pub struct Item {
 pub enum Record {
     /// Parsed with the rest of a JSON body: a checked object.
     Parsed(Json),
-    /// The byte range of an NDJSON line in the body, not yet parsed.
+    /// The byte range of an NDJSON line in the body as received, not yet parsed.
     Line(std::ops::Range<usize>),
 }
 
 /// Splits `body` into runs. Fails only when the body as a whole cannot be read: an
 /// invalid JSON document, or a body with no run.
 pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<(BodyForm, Vec<Item>), String> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    // Line ranges count from the start of the body as received, byte order mark included.
+    let (body, offset) = match body.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (rest, 3),
+        None => (body, 0),
+    };
     let media_type = content_type.map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
     let declared_lines = media_type.as_deref().is_some_and(|media| media.contains("ndjson") || media.contains("jsonl"));
     let declared_json = media_type.as_deref() == Some("application/json");
@@ -61,7 +65,7 @@ pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<(BodyForm, Vec<I
 
     let (form, items) = match first {
         None => return Err("the body holds no runs".to_string()),
-        _ if declared_lines => (BodyForm::Lines, lines(body)),
+        _ if declared_lines => (BodyForm::Lines, lines(body, offset)),
         Some(b'[') => (BodyForm::Array, array(body)?),
         _ => match serde_json::from_slice::<&RawValue>(body) {
             Ok(run) => {
@@ -73,7 +77,7 @@ pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<(BodyForm, Vec<I
                 ));
             }
             Err(error) if declared_json => return Err(format!("the body is not valid JSON: {error}")),
-            Err(_) => (BodyForm::Lines, lines(body)),
+            Err(_) => (BodyForm::Lines, lines(body, offset)),
         },
     };
     if items.is_empty() {
@@ -105,8 +109,9 @@ fn read_run(run: &RawValue) -> Result<Json, String> {
         .and_then(object)
 }
 
-/// Cuts an NDJSON body into its non-blank lines, without parsing them.
-fn lines(body: &[u8]) -> Vec<Item> {
+/// Cuts an NDJSON body into its non-blank lines, without parsing them. The ranges are
+/// shifted by `offset`, the bytes received before `body`.
+fn lines(body: &[u8], offset: usize) -> Vec<Item> {
     let mut items = Vec::new();
     let mut start = 0;
     let mut number = 0;
@@ -119,6 +124,7 @@ fn lines(body: &[u8]) -> Vec<Item> {
         if body[range.clone()].iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        let range = offset + range.start..offset + range.end;
         items.push(Item { index: items.len(), line: Some(number), record: Ok(Record::Line(range)) });
     }
     items
@@ -215,6 +221,15 @@ mod tests {
         assert!(lines[1].1.as_ref().unwrap_err().starts_with("line 3: invalid JSON"));
         assert_eq!(lines[2].0, Some(4));
         assert_eq!(lines[2].1.as_ref().unwrap()["run_id"], "b");
+    }
+
+    #[test]
+    fn byte_order_mark_keeps_lines_whole() {
+        let body = b"\xEF\xBB\xBF{\"run_id\": \"a\"}\n{\"run_id\": \"b\"}\n";
+        let lines = read_lines(body);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].1.as_ref().unwrap()["run_id"], "a");
+        assert_eq!(lines[1].1.as_ref().unwrap()["run_id"], "b");
     }
 
     #[test]

@@ -72,10 +72,10 @@ impl LoadedSet {
         run::evaluate(&self.set, &self.set.hash, record, location)
     }
 
-    /// [`Self::evaluate`] on the JSON text of a run, parsing only the fields that the set
-    /// and the explanations of violations read (the steps' names and outputs). Returns
-    /// `None` when the text is not a JSON object; parse it with `serde_json` then for
-    /// the reason.
+    /// Evaluates the JSON text of a run as [`Self::evaluate`] does, parsing only the fields
+    /// that the set and the explanations of violations read (the steps' names and
+    /// outputs). Returns `None` when the text is not a JSON object, so parse it with
+    /// `serde_json` then to get the reason.
     pub fn evaluate_text(&self, text: &[u8], location: &str) -> Option<RunVerdicts> {
         self.reader.evaluate(&self.set, text, location)
     }

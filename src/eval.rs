@@ -128,9 +128,9 @@ pub fn evaluate(set: &PolicySet, record: &Json) -> Vec<RuleVerdict> {
     (0..set.rules.len()).map(|i| evaluate_rule(&mut context, i)).collect()
 }
 
-/// [`evaluate`] on a projected record (see [`crate::input::projected`]). The record
-/// must keep what the rules read, and `steps[].name` and `steps[].output` in full for
-/// [`provenance::entered_at`].
+/// Evaluates every rule as [`evaluate`] does, on a projected record (see
+/// [`crate::input::projected`]). The record must keep what the rules read, and
+/// `steps[].name` and `steps[].output` in full for [`provenance::entered_at`].
 pub fn evaluate_projected(set: &PolicySet, root: NodeRef<'_>) -> Vec<RuleVerdict> {
     let mut context = Context::with_record(set, Record::Document(root));
     (0..set.rules.len()).map(|i| evaluate_rule(&mut context, i)).collect()

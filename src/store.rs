@@ -91,8 +91,9 @@ impl NewRun {
         NewRun::with_result(run_id, body_hash, verdicts, verdicts.to_json_text())
     }
 
-    /// [`NewRun::new`] with the verdicts already written as `result`. Everything is
-    /// written here, on the caller's thread, so the single writer thread only inserts.
+    /// Builds the run as [`NewRun::new`] does, with the verdicts already written as
+    /// `result`. Everything is written here, on the caller's thread, so the single
+    /// writer thread only inserts.
     pub fn with_result(run_id: String, body_hash: String, verdicts: &RunVerdicts, result: String) -> Self {
         let mut rule_verdicts = String::with_capacity(32 * verdicts.verdicts.len() + 2);
         rule_verdicts.push('{');

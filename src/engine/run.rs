@@ -44,6 +44,7 @@ impl RunVerdicts {
         }
         push_key(&mut out, "policy_hash", false);
         push_string(&mut out, &self.policy_hash);
+
         out.push_str(r#","verdicts":["#);
         for (index, outcome) in self.verdicts.iter().enumerate() {
             if index > 0 {
@@ -64,12 +65,14 @@ impl RunVerdicts {
             }
             out.push('}');
         }
+
         out.push_str(r#"],"violations":"#);
         if self.violations.is_empty() {
             out.push_str("[]");
         } else {
             out.push_str(&serde_json::to_string(&self.violations).expect("violations always serialize"));
         }
+
         out.push_str(r#","slos":["#);
         for (index, effect) in self.slos.iter().enumerate() {
             if index > 0 {
@@ -123,31 +126,27 @@ impl SloEffect {
 
 /// Appends `rules` as the JSON array `serde_json` writes.
 pub(crate) fn push_bad_rules(out: &mut String, rules: &[BadRule]) {
-    out.push('[');
-    for (index, bad) in rules.iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        out.push_str(r#"{"rule":"#);
-        push_string(out, &bad.rule);
-        push_key(out, "verdict", false);
-        push_string(out, &bad.verdict);
-        out.push('}');
-    }
-    out.push(']');
+    push_pairs(out, rules, ("rule", "verdict"), |bad| (&bad.rule, &bad.verdict));
 }
 
 /// Appends `dimensions` as the JSON array `serde_json` writes.
 pub(crate) fn push_dimensions(out: &mut String, dimensions: &[DimensionValue]) {
+    push_pairs(out, dimensions, ("by", "value"), |dimension| (&dimension.by, &dimension.value));
+}
+
+/// Appends `items` as a JSON array of objects with two text members, named `keys`.
+fn push_pairs<T>(out: &mut String, items: &[T], keys: (&str, &str), values: impl Fn(&T) -> (&str, &str)) {
     out.push('[');
-    for (index, dimension) in dimensions.iter().enumerate() {
+    for (index, item) in items.iter().enumerate() {
         if index > 0 {
             out.push(',');
         }
-        out.push_str(r#"{"by":"#);
-        push_string(out, &dimension.by);
-        push_key(out, "value", false);
-        push_string(out, &dimension.value);
+        let (first, second) = values(item);
+        out.push('{');
+        push_key(out, keys.0, true);
+        push_string(out, first);
+        push_key(out, keys.1, false);
+        push_string(out, second);
         out.push('}');
     }
     out.push(']');
@@ -270,8 +269,8 @@ pub(super) fn evaluate(set: &PolicySet, hash: &str, record: &Json, location: &st
 #[derive(Debug)]
 pub(super) struct TextReader {
     plan: ReadPlan,
-    /// [`Self::plan`] and the steps' names and outputs, where explanations look for the
-    /// step a wrong value entered at.
+    /// The plan of [`Self::plan`] plus the steps' names and outputs, which explanations
+    /// search for the step a wrong value entered at.
     explained: ReadPlan,
 }
 
@@ -287,8 +286,9 @@ impl TextReader {
         TextReader { plan, explained: ReadPlan::new(&parsed) }
     }
 
-    /// [`evaluate`] on the JSON text of a run, reading only the fields the set and the
-    /// explanations of its violations read. `None` when `text` is not a JSON object.
+    /// Evaluates the JSON text of a run as [`evaluate`] does, reading only the fields that
+    /// the set and the explanations of its violations read. Returns `None` when `text`
+    /// is not a JSON object.
     pub(super) fn evaluate(&self, set: &PolicySet, text: &[u8], location: &str) -> Option<RunVerdicts> {
         let mut document = Document::default();
         parse_into(text, &self.explained, &mut document).ok()?;
@@ -336,7 +336,7 @@ impl TextReader {
     }
 }
 
-/// [`run_id`] of a projected record that keeps [`RUN_ID_FIELDS`].
+/// Returns the [`run_id`] of a projected record that keeps [`RUN_ID_FIELDS`].
 fn projected_run_id(root: NodeRef<'_>) -> Option<String> {
     RUN_ID_FIELDS.iter().find_map(|field| match root.get(field)?.to_json() {
         Json::String(text) if !text.trim().is_empty() => Some(text),

@@ -51,8 +51,8 @@ pub fn classify(set: &PolicySet, record: &Json, verdicts: &[RuleVerdict]) -> Vec
     set.slos.iter().enumerate().map(|(index, _)| classify_one(&mut context, index, verdicts)).collect()
 }
 
-/// [`classify`] on a projected record (see [`crate::input::projected`]), which must keep
-/// the fields of the SLOs.
+/// Classifies a run as [`classify`] does, on a projected record (see
+/// [`crate::input::projected`]) that keeps the fields of the SLOs.
 pub fn classify_projected(set: &PolicySet, root: NodeRef<'_>, verdicts: &[RuleVerdict]) -> Vec<SloOutcome> {
     let mut context = Context::with_record(set, Record::Document(root));
     set.slos.iter().enumerate().map(|(index, _)| classify_one(&mut context, index, verdicts)).collect()

@@ -82,11 +82,11 @@ struct Member {
     /// The key's first eight bytes, big-endian and padded with zeros: keys whose
     /// prefixes differ are in the order of their prefixes, which settles most comparisons.
     prefix: u64,
-    /// Where the key lies: in the text, without quotes, when it has no escapes;
-    /// otherwise decoded in [`TextWriter::keys`].
+    /// The key's byte range: in the text, without quotes, when it has no escapes, or
+    /// else in the decoded keys of [`TextWriter::keys`].
     key: (usize, usize),
     decoded: bool,
-    /// Where the member's canonical form (`"key":value`) lies in the output.
+    /// The byte range of the member's canonical form (`"key":value`) in the output.
     written: (usize, usize),
 }
 
@@ -117,7 +117,8 @@ impl TextWriter<'_, '_> {
         self.copied = self.at;
     }
 
-    /// Where the text at `at`, canonical and not yet copied, will lie in the output.
+    /// Returns the output offset that the text at `at` will have once it is copied. The
+    /// text from `copied` to `at` must be canonical and not yet copied.
     fn written_at(&self, at: usize) -> usize {
         self.out.len() + at - self.copied
     }
@@ -327,7 +328,7 @@ impl TextWriter<'_, '_> {
     }
 }
 
-/// The first eight bytes of `key`, big-endian, padded with zeros.
+/// Returns the first eight bytes of `key` as a big-endian number, padded with zeros.
 #[inline(always)]
 fn prefix_of(key: &[u8]) -> u64 {
     match key.first_chunk::<8>() {
@@ -377,10 +378,12 @@ pub fn write_canonical(value: &Json, out: &mut Vec<u8>) {
     }
 }
 
-/// Returns the number's value as a normalized decimal. A number that does not fit a
-/// decimal (more than 28 significant digits, or an exponent past its range) is
-/// written as serde_json keeps its text: as written, but with a lowercase `e` and
-/// a sign after it.
+/// Returns the number's value as a normalized decimal. A number too large or too small
+/// for a decimal is written as serde_json keeps its text: as written, but with a
+/// lowercase `e` and a sign after it.
+///
+/// NOTE: `Decimal::from_str` rounds a fraction to 28 significant digits, so numbers
+/// that differ only past the 28th digit get the same canonical form.
 fn canonical_number(text: &str) -> Cow<'_, str> {
     if is_canonical_number(text.as_bytes()) {
         return Cow::Borrowed(text);
@@ -391,20 +394,23 @@ fn canonical_number(text: &str) -> Cow<'_, str> {
         (Ok(value), _) => Cow::Owned(value.normalize().to_string()),
         (Err(_), Some(at)) => {
             let (mantissa, power) = (&text[..at], &text[at + 1..]);
-            match power.starts_with(['+', '-']) {
-                true if text.as_bytes()[at] == b'e' => Cow::Borrowed(text),
-                true => Cow::Owned(format!("{mantissa}e{power}")),
-                false => Cow::Owned(format!("{mantissa}e+{power}")),
+            let signed = power.starts_with(['+', '-']);
+            if signed && text.as_bytes()[at] == b'e' {
+                Cow::Borrowed(text)
+            } else {
+                let sign = if signed { "" } else { "+" };
+                Cow::Owned(format!("{mantissa}e{sign}{power}"))
             }
         }
         (Err(_), None) => Cow::Borrowed(text),
     }
 }
 
-/// Whether `text` is a number as [`canonical_number`] writes it, so that most numbers
-/// need no decimal arithmetic: an optional minus, a whole part without leading zeros,
-/// and an optional fraction that does not end in zero, in at most 27 bytes (well
-/// within a decimal's 28 digits). `-0` is not: its canonical form is `0`.
+/// Returns whether `text` is a number as [`canonical_number`] writes it, so that most
+/// numbers need no decimal arithmetic. Such a number has an optional minus, a whole
+/// part without leading zeros and an optional fraction that does not end in zero. It
+/// is at most 27 bytes long, within a decimal's 28 digits. `-0` is not canonical,
+/// because its canonical form is `0`.
 fn is_canonical_number(text: &[u8]) -> bool {
     let digits = text.strip_prefix(b"-").unwrap_or(text);
     let (whole, fraction) = match digits.iter().position(|&byte| byte == b'.') {
